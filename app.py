@@ -1,0 +1,14 @@
+"""Wiring only (SPEC §10): one Blueprint per functions/ module and the Powertools middleware."""
+
+from chalice import Chalice, ConvertToMiddleware
+
+from functions import checkout, health, members, program, webhooks
+from shared.observability import logger, metrics, tracer
+
+app = Chalice(app_name="loyalty")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
+
+for module in (health, webhooks, checkout, members, program):
+    app.register_blueprint(module.bp)

@@ -1,0 +1,1 @@
+"""Thin Lambda entry points: one Chalice Blueprint per module, registered by app.py."""

@@ -1,0 +1,88 @@
+"""HTTP plumbing shared by the route modules: JSON errors, body parsing, Bearer auth."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from shared.container import container
+from shared.errors import AppError, BadRequest, PayloadTooLarge, Unprocessable
+from shared.observability import logger
+from shared.tenants import Tenant
+
+M = TypeVar("M", bound=BaseModel)
+JSON = {"Content-Type": "application/json"}
+
+
+def respond(body: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers=JSON)
+
+
+def error_response(error: AppError) -> Response:
+    return respond(error.body(), error.status)
+
+
+def validation_error(exc: ValidationError) -> Unprocessable:
+    details = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    fields = ", ".join(d["field"] for d in details)
+    return Unprocessable(f"invalid fields: {fields}", code="validation_error", details=details)
+
+
+def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Map domain errors to JSON bodies with a stable code; anything unexpected is a 500
+    (never a 2xx), logged with its stack but without request data."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except AppError as exc:
+            if exc.status >= 500:
+                logger.warning("transient failure", extra={"code": exc.code})
+            return error_response(exc)
+        except ValidationError as exc:
+            return error_response(validation_error(exc))
+        except Exception:
+            logger.exception("unhandled error")
+            return respond({"error": {"code": "internal_error", "message": "internal error"}}, 500)
+
+    return wrapper
+
+
+def raw_body(request: Request) -> bytes:
+    body = request.raw_body or b""
+    data = body if isinstance(body, bytes) else body.encode()
+    if len(data) > container().settings.max_body_bytes:
+        raise PayloadTooLarge(f"body is over {container().settings.max_body_bytes} bytes")
+    return data
+
+
+def parse_json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("body is not valid JSON", code="malformed_json") from exc
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    payload = parse_json(raw_body(request))
+    if not isinstance(payload, dict):
+        raise Unprocessable("body must be a JSON object", code="validation_error")
+    return model.model_validate(payload)
+
+
+def authorized(request: Request, tenant_id: str) -> Tenant:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    tenant = container().tenants.authorize(tenant_id, key.strip() if scheme.lower() == "bearer" else None)
+    logger.append_keys(tenant_id=tenant_id)
+    return tenant

@@ -1,0 +1,34 @@
+"""GET|PUT /v1/tenants/{tenant}/program: the tenant's program settings, validated and versioned."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from functions.http import api_view, authorized, parse_json, raw_body, respond
+from shared import clock, presenters
+from shared.container import container
+from shared.errors import Unprocessable
+from shared.program import ProgramSettings
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/v1/tenants/{tenant_id}/program", methods=["GET"])
+@api_view
+def get_program(tenant_id: str) -> Response:
+    tenant = authorized(bp.current_request, tenant_id)
+    return respond(presenters.program(tenant.current))
+
+
+@bp.route("/v1/tenants/{tenant_id}/program", methods=["PUT"])
+@api_view
+def put_program(tenant_id: str) -> Response:
+    tenant = authorized(bp.current_request, tenant_id)
+    payload = parse_json(raw_body(bp.current_request))
+    if not isinstance(payload, dict):
+        raise Unprocessable("body must be a JSON object", code="validation_error")
+    payload = {k: v for k, v in payload.items() if k not in ("version", "effective_at")}
+    merged = {**tenant.current.settings.model_dump(), **payload}  # PUT of a subset keeps the rest
+    settings = ProgramSettings.model_validate(merged, strict=True)
+    version = container().tenants.update_program(tenant, settings, clock.now())
+    return respond(presenters.program(version))

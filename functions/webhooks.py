@@ -1,0 +1,97 @@
+"""POST /v1/tenants/{tenant}/webhooks/standard: signed order events (SPEC §5).
+
+Order of checks: size (413) → signature and freshness (401) → JSON (400) → fields (422) →
+effect. Nothing is written before every check passed; a 2xx means the effect is durable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalice import Blueprint, Response
+
+from functions.http import api_view, parse_json, raw_body, respond
+from shared import clock
+from shared.api_models import EVENT_TYPES, Envelope, OrderCancelledData, OrderPaidData, OrderRefundedData
+from shared.container import container
+from shared.errors import Unauthorized, Unprocessable
+from shared.observability import MetricUnit, logger, metrics
+from shared.orders import Cart
+from shared.presenters import order_result
+from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
+from shared.tenants import Tenant
+from shared.webhooks import standard
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/v1/tenants/{tenant_id}/webhooks/standard", methods=["POST"])
+@api_view
+def standard_webhook(tenant_id: str) -> Response:
+    request = bp.current_request
+    body = raw_body(request)
+    now = clock.now()
+    tenant = container().tenants.get(tenant_id)
+    if tenant is None or tenant.status != "active":  # indistinguishable from a bad signature
+        raise Unauthorized("signature does not match", code="invalid_signature")
+    settings = container().settings
+    event_id = standard.verify(
+        request.headers, body, tenant.webhook_secrets.get("standard", []), now, settings.webhook_tolerance_seconds
+    )
+    logger.set_correlation_id(event_id)
+    logger.append_keys(tenant_id=tenant_id)
+    envelope = Envelope.model_validate(_object(parse_json(body)))
+    result = _dispatch(tenant, envelope, event_id, now)
+    metrics.add_metric(name=f"Webhook_{result.status}", unit=MetricUnit.Count, value=1)
+    logger.info("order event", extra={"type": envelope.type, "order_id": result.order_id, "status": result.status})
+    return respond(order_result(result))
+
+
+def _object(payload: object) -> dict[str, object]:
+    if not isinstance(payload, dict):
+        raise Unprocessable("body must be a JSON object", code="validation_error")
+    return payload
+
+
+def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) -> OrderResult:
+    orders = container().orders
+    if envelope.type == "order.paid":
+        data = OrderPaidData.model_validate(envelope.data)
+        c = data.customer
+        customer = CustomerIn(
+            c.id, _email(c.email), _phone(c.phone), c.name, c.birthday.isoformat() if c.birthday else None
+        )
+        cart = Cart(data.total_minor, data.shipping_minor, data.tax_minor)
+        order = PaidOrderIn(data.order_id, customer, data.currency, cart, data.points_redeemed, data.hold_id, data.paid_at)
+        result = orders.paid(tenant, order, event_id, now)
+        if result.status == "applied":
+            metrics.add_metric(name="PointsAccrued", unit=MetricUnit.Count, value=result.points_earned)
+        return result
+    if envelope.type == "order.refunded":
+        refund = OrderRefundedData.model_validate(envelope.data)
+        return orders.refunded(tenant, refund.order_id, refund.refund_id, refund.amount_minor, event_id, now)
+    if envelope.type == "order.cancelled":
+        cancel = OrderCancelledData.model_validate(envelope.data)
+        return orders.refunded(tenant, cancel.order_id, "CANCEL", None, event_id, now)
+    raise Unprocessable(f"type must be one of {', '.join(EVENT_TYPES)}", code="unknown_event_type")
+
+
+def _email(value: str | None) -> str | None:
+    """Contact data on an order is best effort: an unusable address must not block the points."""
+    from shared.contacts import normalize_email
+
+    try:
+        return normalize_email(value) if value else None
+    except Unprocessable:
+        logger.warning("order carries an invalid e-mail; ignored")
+        return None
+
+
+def _phone(value: str | None) -> str | None:
+    from shared.contacts import normalize_phone
+
+    try:
+        return normalize_phone(value) if value else None
+    except Unprocessable:
+        logger.warning("order carries an invalid phone; ignored")
+        return None

@@ -1,0 +1,144 @@
+"""Request models of the HTTP API and the generic webhook (SPEC §5, §6), validated by Pydantic.
+
+Amounts are strict integers (a float or a numeric string is rejected, never rounded) with an
+upper bound, so an absurd value is a 422 rather than an overflowing balance.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shared.clock import parse_ts
+
+MAX_MINOR = 10**12  # ten billion units of any currency: above that an amount is a bug
+MAX_POINTS = 10**10
+
+MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:@+\-]{1,128}$")]
+ExternalId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]  # printable ASCII, no spaces
+Minor = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)]
+PositiveMinor = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]
+Points = Annotated[int, Field(strict=True, gt=0, le=MAX_POINTS)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must carry a UTC offset")
+    return parse_ts(value.isoformat()).replace(microsecond=0)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Item(Strict):
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    category: Annotated[str, StringConstraints(max_length=128)] | None = None
+    quantity: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
+    amount_minor: Minor
+
+
+class CartIn(Strict):
+    total_minor: PositiveMinor
+    shipping_minor: Minor = 0
+    tax_minor: Minor = 0
+    items: Annotated[list[Item], Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _parts_within_total(self) -> CartIn:
+        if self.shipping_minor + self.tax_minor > self.total_minor:
+            raise ValueError("shipping_minor + tax_minor exceed total_minor")
+        return self
+
+
+class Customer(Strict):
+    id: MemberId
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    birthday: date | None = None
+
+
+class OrderPaidData(CartIn):
+    order_id: ExternalId
+    customer: Customer
+    currency: Currency
+    discount_minor: Minor = 0
+    points_redeemed: Annotated[int, Field(strict=True, ge=0, le=MAX_POINTS)] = 0
+    hold_id: ExternalId | None = None
+    paid_at: UtcTime
+
+
+class OrderRefundedData(Strict):
+    order_id: ExternalId
+    refund_id: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]
+    amount_minor: PositiveMinor
+    items: Annotated[list[Item], Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _refund_id_not_reserved(self) -> OrderRefundedData:
+        if self.refund_id == "CANCEL":
+            raise ValueError("refund_id CANCEL is reserved")
+        return self
+
+
+class OrderCancelledData(Strict):
+    order_id: ExternalId
+
+
+EVENT_TYPES = ("order.paid", "order.refunded", "order.cancelled")
+
+
+class Envelope(Strict):
+    type: str
+    timestamp: UtcTime
+    data: dict[str, Any]
+
+
+class QuoteIn(CartIn):
+    member_id: MemberId
+    currency: Currency
+
+
+class HoldIn(Strict):
+    member_id: MemberId
+    order_id: ExternalId
+    points: Points
+    currency: Currency | None = None
+    total_minor: PositiveMinor | None = None  # with the cart, the redeem share cap is enforced
+    shipping_minor: Minor = 0
+    tax_minor: Minor = 0
+
+
+class CaptureIn(Strict):
+    points: Points | None = None
+
+
+class Consent(Strict):
+    email: Annotated[bool, Field(strict=True)] | None = None
+    sms: Annotated[bool, Field(strict=True)] | None = None
+    call: Annotated[bool, Field(strict=True)] | None = None
+
+
+class MemberUpdateIn(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    birthday: date | None = None
+    consent: Consent | None = None
+
+
+class HistoryQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+Kind = Literal["order.paid", "order.refunded", "order.cancelled"]

@@ -1,0 +1,1 @@
+"""Data access: PynamoDB models and the DynamoDB implementations of the stores."""

@@ -1,0 +1,369 @@
+"""DynamoDB implementation of the ledger store (one table; layout in infra/ACCESS_PATTERNS.md).
+
+Request budget per operation is part of the design: a member is read with one BatchGetItem
+(account + profile), an order with one Query of its partition, and every change is one
+TransactWriteItems whose conditions enforce idempotency and the member's version.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shared.clock import now as clock_now
+from shared.dal.models import (
+    AccountItem,
+    EntryItem,
+    HoldItem,
+    HoldMap,
+    LedgerTable,
+    LotChangeMap,
+    LotMap,
+    OrderVoidItem,
+    ProfileItem,
+    RefundItem,
+)
+from shared.errors import BadRequest
+from shared.ledger import Account, Hold, Lot, LotChange, Movement
+from shared.records import (
+    Commit,
+    EntryRecord,
+    HistoryPage,
+    HoldRecord,
+    Member,
+    OrderState,
+    Profile,
+    Redemption,
+    RefundRecord,
+)
+
+HOLD_RECORD_DAYS = 30  # how long a finished hold's record stays readable before TTL removes it
+RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
+class VersionConflict(Exception):
+    """The account changed since it was read: recompute and try again."""
+
+
+class Duplicate(Exception):
+    """A record with this business key exists: the effect was already applied."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class StoreUnavailable(Exception):
+    """DynamoDB throttled or failed; the caller answers 5xx so the sender retries."""
+
+
+def member_pk(tenant: str, member_id: str) -> str:
+    return f"T#{tenant}#M#{member_id}"
+
+
+def scope_pk(tenant: str, scope: str) -> str:
+    return f"T#{tenant}#{scope}"
+
+
+def contact_key(tenant: str, value: str) -> str:
+    return f"T#{tenant}#{value}"
+
+
+# --- conversions --------------------------------------------------------------------------------
+
+
+def _account_from(item: AccountItem) -> Account:
+    lots = tuple(
+        Lot(m.lot_id, int(m.points), int(m.remaining), m.source, m.earned_at, m.available_at, m.expires_at)
+        for m in item.lots
+    )
+    holds = tuple(Hold(h.hold_id, h.order_id, int(h.points), h.expires_at) for h in item.holds)
+    return Account(
+        item.member_id,
+        int(item.version),
+        int(item.seq),
+        int(item.debt),
+        int(item.lifetime_spend_minor),
+        lots,
+        holds,
+    )
+
+
+def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
+    return AccountItem(
+        member_pk(tenant, account.member_id),
+        "ACCOUNT",
+        member_id=account.member_id,
+        version=account.version,
+        seq=account.seq,
+        debt=account.debt,
+        lifetime_spend_minor=account.lifetime_spend_minor,
+        lots=[
+            LotMap(
+                lot_id=lot.lot_id,
+                points=lot.points,
+                remaining=lot.remaining,
+                source=lot.source,
+                earned_at=lot.earned_at,
+                available_at=lot.available_at,
+                expires_at=lot.expires_at,
+            )
+            for lot in account.lots
+        ],
+        holds=[HoldMap(hold_id=h.hold_id, order_id=h.order_id, points=h.points, expires_at=h.expires_at) for h in account.holds],
+        next_expiry=min((lot.expires_at for lot in account.lots), default=None),
+        updated_at=at,
+    )
+
+
+def _changes(items: Iterable[Any]) -> tuple[LotChange, ...]:
+    return tuple(LotChange(c.lot_id, int(c.change), c.expires_at) for c in items)
+
+
+def _entry_from(item: EntryItem, scope: str) -> EntryRecord:
+    movement = Movement(
+        item.kind, int(item.delta), int(item.seq), int(item.balance_after), _changes(item.lots), int(item.debt_change)
+    )
+    details = item.details.as_dict() if item.details is not None else {}
+    return EntryRecord(
+        scope, item.sk, item.member_id, movement, item.reference, item.created_at, item.event_id, _plain(details)
+    )
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: turn integral ones back into int."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "as_integer_ratio") and not isinstance(value, (bool, int)):
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+def _entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
+    mv = entry.movement
+    return EntryItem(
+        scope_pk(tenant, entry.scope),
+        entry.key,
+        member_id=entry.member_id,
+        hist_pk=member_pk(tenant, entry.member_id),
+        seq=mv.seq,
+        kind=mv.kind,
+        delta=mv.delta,
+        balance_after=mv.balance_after,
+        debt_change=mv.debt_change,
+        reference=entry.reference,
+        lots=[LotChangeMap(lot_id=c.lot_id, change=c.change, expires_at=c.expires_at) for c in mv.lots],
+        event_id=entry.event_id,
+        details=entry.details or None,
+        created_at=entry.created_at,
+    )
+
+
+def _profile_from(item: ProfileItem) -> Profile:
+    consent = {"email": item.consent_email, "sms": item.consent_sms, "call": item.consent_call}
+    return Profile(item.member_id, item.email, item.phone, item.name, item.birthday, consent)
+
+
+def _profile_item(tenant: str, profile: Profile, at: datetime) -> ProfileItem:
+    return ProfileItem(
+        member_pk(tenant, profile.member_id),
+        "PROFILE",
+        member_id=profile.member_id,
+        email=profile.email,
+        phone=profile.phone,
+        name=profile.name,
+        birthday=profile.birthday,
+        consent_email=profile.consent.get("email", True),
+        consent_sms=profile.consent.get("sms", True),
+        consent_call=profile.consent.get("call", True),
+        email_key=contact_key(tenant, profile.email) if profile.email else None,
+        phone_key=contact_key(tenant, profile.phone) if profile.phone else None,
+        updated_at=at,
+    )
+
+
+def _refund_from(item: RefundItem) -> RefundRecord:
+    amount = None if item.amount_minor is None else int(item.amount_minor)
+    return RefundRecord(
+        item.order_id,
+        item.refund_id,
+        item.member_id,
+        amount,
+        int(item.refunded_minor),
+        int(item.reversed_points),
+        int(item.restored_points),
+        item.created_at,
+        item.event_id,
+    )
+
+
+def _hold_from(item: HoldItem) -> HoldRecord:
+    return HoldRecord(
+        item.pk.rsplit("#HOLD#", 1)[1],
+        item.member_id,
+        item.order_id,
+        int(item.points),
+        int(item.discount_minor),
+        item.expires_at,
+        item.created_at,
+    )
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+class DynamoLedgerStore:
+    def load_member(self, tenant: str, member_id: str) -> Member:
+        pk = member_pk(tenant, member_id)
+        account, profile = None, None
+        for item in self._guard(lambda: list(LedgerTable.batch_get([(pk, "ACCOUNT"), (pk, "PROFILE")], consistent_read=True))):
+            if isinstance(item, AccountItem):
+                account = _account_from(item)
+            elif isinstance(item, ProfileItem):
+                profile = _profile_from(item)
+        exists = account is not None or profile is not None
+        return Member(account or Account(member_id), profile, exists)
+
+    def load_order(self, tenant: str, order_id: str) -> OrderState:
+        scope = f"ORDER#{order_id}"
+        items = self._guard(lambda: list(LedgerTable.query(scope_pk(tenant, scope), consistent_read=True)))
+        paid, voided, redemption, refunds = None, False, None, []
+        for item in items:
+            if isinstance(item, OrderVoidItem):
+                voided = True
+            elif isinstance(item, RefundItem):
+                refunds.append(_refund_from(item))
+            elif isinstance(item, EntryItem) and item.sk == "PAID":
+                paid = _entry_from(item, scope)
+            elif isinstance(item, EntryItem) and item.sk == "REDEEM":
+                entry = _entry_from(item, scope)
+                redemption = Redemption(-entry.movement.delta, entry.movement.lots, entry.details.get("hold_id"))
+        refunds.sort(key=lambda r: r.refunded_minor)
+        return OrderState(paid, voided, redemption, tuple(refunds))
+
+    def get_hold(self, tenant: str, hold_id: str) -> HoldRecord | None:
+        try:
+            item = self._guard(lambda: HoldItem.get(scope_pk(tenant, f"HOLD#{hold_id}"), "HOLD", consistent_read=True))
+        except HoldItem.DoesNotExist:
+            return None
+        return _hold_from(item)
+
+    def commit(self, tenant: str, commit: Commit) -> None:
+        """Apply ``commit`` atomically, or raise VersionConflict / Duplicate / StoreUnavailable."""
+        at = clock_now()
+        writes: list[tuple[Model, Any, str | None]] = []  # (item, condition, duplicate key)
+        if commit.account is not None:
+            acc = _account_item(tenant, commit.account, at)
+            cond = AccountItem.version == commit.expected_version if commit.expected_version else AccountItem.pk.does_not_exist()
+            writes.append((acc, cond, None))
+        for entry in commit.entries:
+            writes.append((_entry_item(tenant, entry), EntryItem.pk.does_not_exist(), f"{entry.scope}/{entry.key}"))
+        if commit.refund is not None:
+            writes.append((self._refund_item(tenant, commit.refund, at), RefundItem.pk.does_not_exist(), f"REFUND#{commit.refund.refund_id}"))
+        if commit.hold is not None:
+            writes.append((self._hold_item(tenant, commit.hold), HoldItem.pk.does_not_exist(), f"HOLD#{commit.hold.hold_id}"))
+        if commit.void_order is not None:
+            void = OrderVoidItem(scope_pk(tenant, f"ORDER#{commit.void_order}"), "PAID", order_id=commit.void_order, created_at=at)
+            writes.append((void, OrderVoidItem.pk.does_not_exist(), f"ORDER#{commit.void_order}/PAID"))
+        if commit.profile is not None:
+            writes.append((_profile_item(tenant, commit.profile, at), None, None))
+        self._transact(writes)
+
+    def save_profile(self, tenant: str, profile: Profile) -> None:
+        self._guard(lambda: _profile_item(tenant, profile, clock_now()).save())
+
+    def history(self, tenant: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:
+        hist_pk = member_pk(tenant, member_id)
+        start = _decode_cursor(cursor, hist_pk) if cursor else None
+        result = EntryItem.history.query(hist_pk, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        entries = self._guard(lambda: [_entry_from(item, item.pk.split("#", 2)[2]) for item in result])
+        last = result.last_evaluated_key
+        return HistoryPage(entries, _encode_cursor(last) if last and len(entries) == limit else None)
+
+    def find_members(self, tenant: str, email: str | None = None, phone: str | None = None) -> list[str]:
+        if email is not None:
+            found = ProfileItem.by_email.query(contact_key(tenant, email))
+        else:
+            found = ProfileItem.by_phone.query(contact_key(tenant, phone or ""))
+        return sorted({item.member_id for item in self._guard(lambda: list(found))})
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _refund_item(tenant: str, refund: RefundRecord, at: datetime) -> RefundItem:
+        return RefundItem(
+            scope_pk(tenant, f"ORDER#{refund.order_id}"),
+            f"REFUND#{refund.refund_id}",
+            member_id=refund.member_id,
+            order_id=refund.order_id,
+            refund_id=refund.refund_id,
+            amount_minor=refund.amount_minor,
+            refunded_minor=refund.refunded_minor,
+            reversed_points=refund.reversed_points,
+            restored_points=refund.restored_points,
+            event_id=refund.event_id,
+            created_at=at,
+        )
+
+    @staticmethod
+    def _hold_item(tenant: str, hold: HoldRecord) -> HoldItem:
+        return HoldItem(
+            scope_pk(tenant, f"HOLD#{hold.hold_id}"),
+            "HOLD",
+            member_id=hold.member_id,
+            order_id=hold.order_id,
+            points=hold.points,
+            discount_minor=hold.discount_minor,
+            expires_at=hold.expires_at,
+            created_at=hold.created_at,
+            ttl=int((hold.expires_at + timedelta(days=HOLD_RECORD_DAYS)).timestamp()),
+        )
+
+    def _transact(self, writes: list[tuple[Model, Any, str | None]]) -> None:
+        try:
+            with TransactWrite(connection=LedgerTable._get_connection().connection) as tx:
+                for item, condition, _ in writes:
+                    tx.save(item, condition=condition)
+        except TransactWriteError as exc:
+            reasons = [r.code if r else None for r in exc.cancellation_reasons]
+            for (_, _, dup_key), code in zip(writes, reasons, strict=False):
+                if code == "ConditionalCheckFailed" and dup_key:
+                    raise Duplicate(dup_key) from exc
+            if "ConditionalCheckFailed" in reasons or RETRYABLE_REASONS & set(reasons):
+                raise VersionConflict() from exc
+            raise StoreUnavailable(str(exc.cause_response_code or exc)) from exc
+
+    @staticmethod
+    def _guard(call: Any) -> Any:
+        try:
+            return call()
+        except (PynamoDBException,) as exc:
+            if isinstance(exc, Model.DoesNotExist):
+                raise
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, hist_pk: str) -> dict[str, Any]:
+    """A cursor is only valid for the member it was issued for (no reading across members)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+        if key["hist_pk"] != {"S": hist_pk}:
+            raise ValueError("cursor of another member")
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise BadRequest("cursor is not valid for this member", code="invalid_cursor") from exc
+    return dict(key)

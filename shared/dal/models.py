@@ -1,0 +1,215 @@
+"""PynamoDB models of the two tables. Schemas must match ``infra/resources.json`` (a test checks).
+
+Every item carries a readable ``type`` (the discriminator) and plain attribute names so an
+operator can filter items in the console (SPEC §9). Key layout: docs in ``infra/ACCESS_PATTERNS.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.constants import STRING
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from shared.clock import iso, parse_ts
+from shared.settings import Settings
+
+
+class IsoTime(Attribute[datetime]):
+    """UTC timestamp stored as ``2026-11-25T10:00:00Z``: sortable and readable in the console."""
+
+    attr_type = STRING
+
+    def serialize(self, value: datetime) -> str:
+        return iso(value)
+
+    def deserialize(self, value: str) -> datetime:
+        return parse_ts(value)
+
+
+# --- tenants table ------------------------------------------------------------------------------
+
+
+class TenantsTable(Model):
+    class Meta:
+        table_name = "loyalty-tenants"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = DiscriminatorAttribute()
+
+
+class TenantItem(TenantsTable, discriminator="tenant"):
+    tenant_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    api_key_hashes = ListAttribute(of=UnicodeAttribute)  # sha256 hex of each valid key
+    webhook_secrets = MapAttribute[str, Any]()  # platform -> [secret, ...] (newest first)
+    created_at = IsoTime()
+
+
+class ProgramItem(TenantsTable, discriminator="program"):
+    version = NumberAttribute()
+    effective_at = IsoTime()
+    settings = MapAttribute[str, Any]()
+    created_at = IsoTime()
+
+
+# --- ledger table -------------------------------------------------------------------------------
+
+
+class LedgerTable(Model):
+    class Meta:
+        table_name = "loyalty-ledger"
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = DiscriminatorAttribute()
+
+
+class LotMap(MapAttribute[str, Any]):
+    lot_id = UnicodeAttribute()
+    points = NumberAttribute()
+    remaining = NumberAttribute()
+    source = UnicodeAttribute()
+    earned_at = IsoTime()
+    available_at = IsoTime()
+    expires_at = IsoTime()
+
+
+class HoldMap(MapAttribute[str, Any]):
+    hold_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    points = NumberAttribute()
+    expires_at = IsoTime()
+
+
+class LotChangeMap(MapAttribute[str, Any]):
+    lot_id = UnicodeAttribute()
+    change = NumberAttribute()
+    expires_at = IsoTime()
+
+
+class AccountItem(LedgerTable, discriminator="account"):
+    """The member's spendable state; every balance change rewrites it under ``version``."""
+
+    member_id = UnicodeAttribute()
+    version = NumberAttribute()
+    seq = NumberAttribute(default=0)
+    debt = NumberAttribute(default=0)
+    lifetime_spend_minor = NumberAttribute(default=0)
+    lots = ListAttribute(of=LotMap, default=list)
+    holds = ListAttribute(of=HoldMap, default=list)
+    next_expiry = IsoTime(null=True)  # earliest lot expiry, for the expiry schedule's index
+    updated_at = IsoTime()
+
+
+class EmailIndex(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_email"
+        projection = IncludeProjection(["member_id", "type"])
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
+class PhoneIndex(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_phone"
+        projection = IncludeProjection(["member_id", "type"])
+
+    phone_key = UnicodeAttribute(hash_key=True)
+
+
+class ProfileItem(LedgerTable, discriminator="profile"):
+    member_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)
+    consent_email = BooleanAttribute(default=True)
+    consent_sms = BooleanAttribute(default=True)
+    consent_call = BooleanAttribute(default=True)
+    email_key = UnicodeAttribute(null=True)  # T#<tenant>#<email>: look-up by e-mail
+    phone_key = UnicodeAttribute(null=True)
+    updated_at = IsoTime()
+    by_email = EmailIndex()
+    by_phone = PhoneIndex()
+
+
+class HistoryIndex(GlobalSecondaryIndex["EntryItem"]):
+    class Meta:
+        index_name = "history"
+        projection = AllProjection()
+
+    hist_pk = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
+class EntryItem(LedgerTable, discriminator="entry"):
+    """An append-only ledger entry; its key is the business key of its effect."""
+
+    member_id = UnicodeAttribute()
+    hist_pk = UnicodeAttribute()  # T#<tenant>#M#<member>: the history index
+    seq = NumberAttribute()
+    kind = UnicodeAttribute()
+    delta = NumberAttribute()
+    balance_after = NumberAttribute()
+    debt_change = NumberAttribute(default=0)
+    reference = UnicodeAttribute()
+    lots = ListAttribute(of=LotChangeMap, default=list)
+    event_id = UnicodeAttribute(null=True)
+    details = MapAttribute[str, Any](null=True)
+    created_at = IsoTime()
+    history = HistoryIndex()
+
+
+class RefundItem(LedgerTable, discriminator="refund"):
+    member_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    refund_id = UnicodeAttribute()
+    amount_minor = NumberAttribute(null=True)
+    refunded_minor = NumberAttribute()
+    reversed_points = NumberAttribute()
+    restored_points = NumberAttribute()
+    event_id = UnicodeAttribute(null=True)
+    created_at = IsoTime()
+
+
+class HoldItem(LedgerTable, discriminator="hold"):
+    member_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    points = NumberAttribute()
+    discount_minor = NumberAttribute()
+    expires_at = IsoTime()
+    created_at = IsoTime()
+    ttl = NumberAttribute(null=True)  # epoch seconds: DynamoDB removes the record a month after expiry
+
+
+class OrderVoidItem(LedgerTable, discriminator="order_void"):
+    """Cancellation seen before payment: occupies the order's PAID key so it never accrues."""
+
+    order_id = UnicodeAttribute()
+    created_at = IsoTime()
+    event_id = UnicodeAttribute(null=True)
+
+
+def bind(settings: Settings) -> None:
+    """Point the models at the configured tables and endpoint (called once at start-up)."""
+    for base, table in ((TenantsTable, settings.tenants_table), (LedgerTable, settings.ledger_table)):
+        base.Meta.table_name = table
+        base.Meta.region = settings.region
+        base.Meta.host = settings.endpoint_url  # type: ignore[attr-defined]
+        for model in (base, *base.__subclasses__()):
+            model._connection = None

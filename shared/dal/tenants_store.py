@@ -1,0 +1,68 @@
+"""DynamoDB store of tenants: one partition per tenant holding its record and program versions."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.dal.models import ProgramItem, TenantItem, TenantsTable
+from shared.errors import Conflict
+from shared.program import ProgramSettings, ProgramVersion
+from shared.tenants import Tenant
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+def _program_item(tenant_id: str, version: ProgramVersion) -> ProgramItem:
+    return ProgramItem(
+        tenant_pk(tenant_id),
+        f"PROGRAM#{version.version:06d}",
+        version=version.version,
+        effective_at=version.effective_at,
+        settings=version.settings.model_dump(),
+        created_at=version.effective_at,
+    )
+
+
+class DynamoTenantStore:
+    def load(self, tenant_id: str) -> Tenant | None:
+        record, programs = None, []
+        for item in TenantsTable.query(tenant_pk(tenant_id)):  # one Query: record + all versions
+            if isinstance(item, TenantItem):
+                record = item
+            elif isinstance(item, ProgramItem):
+                settings = ProgramSettings.model_validate(_ints(item.settings.as_dict()))
+                programs.append(ProgramVersion(version=int(item.version), effective_at=item.effective_at, settings=settings))
+        if record is None or not programs:
+            return None
+        secrets = {k: list(v) for k, v in record.webhook_secrets.as_dict().items()}
+        return Tenant(record.tenant_id, record.status, tuple(record.api_key_hashes), secrets, tuple(programs))
+
+    def create(self, tenant: Tenant) -> None:
+        item = TenantItem(
+            tenant_pk(tenant.tenant_id),
+            "TENANT",
+            tenant_id=tenant.tenant_id,
+            status=tenant.status,
+            api_key_hashes=list(tenant.api_key_hashes),
+            webhook_secrets=tenant.webhook_secrets,
+            created_at=tenant.programs[0].effective_at,
+        )
+        try:
+            with TransactWrite(connection=TenantsTable._get_connection().connection) as tx:
+                tx.save(item, condition=TenantItem.pk.does_not_exist())
+                tx.save(_program_item(tenant.tenant_id, tenant.programs[0]), condition=ProgramItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            raise Conflict(f"tenant {tenant.tenant_id} exists", code="tenant_exists") from exc
+
+    def add_program(self, tenant_id: str, version: ProgramVersion) -> None:
+        try:
+            _program_item(tenant_id, version).save(condition=ProgramItem.pk.does_not_exist())
+        except PutError as exc:
+            raise Conflict("the program changed meanwhile; read it again", code="program_conflict") from exc
+
+
+def _ints(values: dict[str, object]) -> dict[str, object]:
+    return {k: int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool) else v for k, v in values.items()}

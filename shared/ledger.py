@@ -1,0 +1,252 @@
+"""One member's ledger (SPEC §3) as pure functions: no I/O, no clock, integers only.
+
+An ``Account`` is everything that decides what a member may spend: the open lots (points left),
+the open holds and the debt. Each operation returns a new ``Account`` and the ``Movement`` it
+caused (the body of one append-only ledger entry). The data layer writes both in one transaction
+guarded by ``Account.version``, so an operation computed on stale state is retried, never applied.
+
+Balance identity kept by every operation (and checked by the property tests):
+``balance == sum(lot.remaining) - debt == sum of all movement deltas``;
+``available == remaining in spendable lots - held - debt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from shared.errors import Conflict, InsufficientPoints, Unprocessable
+
+MAX_OPEN_HOLDS = 20  # a cart abandons its hold; this caps what abandoned carts can pile up
+
+
+@dataclass(frozen=True)
+class Lot:
+    lot_id: str
+    points: int  # as accrued
+    remaining: int
+    source: str  # order | refund | grant | transfer | adjustment
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime
+
+    def spendable(self, now: datetime) -> bool:
+        return self.available_at <= now < self.expires_at
+
+    def pending(self, now: datetime) -> bool:
+        return now < self.available_at and now < self.expires_at
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class Hold:
+    hold_id: str
+    order_id: str
+    points: int
+    expires_at: datetime
+
+    def active(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+
+@dataclass(frozen=True)
+class LotChange:
+    """How one lot's remaining points moved within one entry (the entry's "lots touched")."""
+
+    lot_id: str
+    change: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Movement:
+    kind: str  # earn | redeem | reverse | restore | expire
+    delta: int
+    seq: int
+    balance_after: int
+    lots: tuple[LotChange, ...] = ()
+    debt_change: int = 0
+
+
+@dataclass(frozen=True)
+class Balances:
+    balance: int
+    available: int
+    pending: int
+    held: int
+    debt: int
+
+
+@dataclass(frozen=True)
+class Account:
+    member_id: str
+    version: int = 0
+    seq: int = 0
+    debt: int = 0
+    lifetime_spend_minor: int = 0
+    lots: tuple[Lot, ...] = ()
+    holds: tuple[Hold, ...] = ()
+
+    @property
+    def balance(self) -> int:
+        return sum(lot.remaining for lot in self.lots) - self.debt
+
+    def balances(self, now: datetime) -> Balances:
+        held = sum(h.points for h in self.holds if h.active(now))
+        spendable = sum(lot.remaining for lot in self.lots if lot.spendable(now))
+        pending = sum(lot.remaining for lot in self.lots if lot.pending(now))
+        return Balances(self.balance, spendable - held - self.debt, pending, held, self.debt)
+
+    def open_lots(self, now: datetime) -> list[Lot]:
+        """Lots the member still has (pending or spendable), soonest-expiring first."""
+        return [lot for lot in self.lots if not lot.expired(now)]
+
+    def active_hold(self, hold_id: str, now: datetime) -> Hold | None:
+        return next((h for h in self.holds if h.hold_id == hold_id and h.active(now)), None)
+
+
+def expiry_order(lots: Iterable[Lot]) -> tuple[Lot, ...]:
+    """Soonest-expiring first; ties broken by lot id so the order never depends on storage."""
+    return tuple(sorted(lots, key=lambda lot: (lot.expires_at, lot.lot_id)))
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Points to add as one new lot."""
+
+    points: int
+    source: str
+    available_at: datetime
+    expires_at: datetime
+
+
+def credit(account: Account, kind: str, credits: Sequence[Credit], now: datetime) -> tuple[Account, Movement]:
+    """Add lots (earn, restore, grant). Debt is paid first: a lot keeps only what is left after it."""
+    if not credits or any(c.points <= 0 for c in credits):
+        raise ValueError("credits must be positive")
+    seq = account.seq + 1
+    debt = account.debt
+    lots = list(account.lots)
+    changes: list[LotChange] = []
+    for index, item in enumerate(credits):
+        paid = min(debt, item.points)
+        debt -= paid
+        lot_id = str(seq) if index == 0 else f"{seq}-{index}"
+        if item.points - paid > 0:
+            lots.append(Lot(lot_id, item.points, item.points - paid, item.source, now, item.available_at, item.expires_at))
+            changes.append(LotChange(lot_id, item.points - paid, item.expires_at))
+    updated = replace(account, seq=seq, debt=debt, lots=expiry_order(lots))
+    total = sum(c.points for c in credits)
+    movement = Movement(kind, total, seq, updated.balance, tuple(changes), debt - account.debt)
+    return updated, movement
+
+
+def _take(lots: Sequence[Lot], wanted: dict[str, int]) -> tuple[tuple[Lot, ...], tuple[LotChange, ...]]:
+    """Remove ``wanted[lot_id]`` points from each lot; lots left empty leave the account."""
+    kept: list[Lot] = []
+    changes: list[LotChange] = []
+    for lot in lots:
+        take = wanted.get(lot.lot_id, 0)
+        if take:
+            changes.append(LotChange(lot.lot_id, -take, lot.expires_at))
+        if lot.remaining - take > 0:
+            kept.append(replace(lot, remaining=lot.remaining - take))
+    return tuple(kept), tuple(changes)
+
+
+def _prune_holds(holds: Iterable[Hold], now: datetime, drop: str | None = None) -> tuple[Hold, ...]:
+    return tuple(h for h in holds if h.active(now) and h.hold_id != drop)
+
+
+def spend(account: Account, points: int, now: datetime, *, releasing: str | None = None) -> tuple[Account, Movement]:
+    """Redeem points from spendable lots, soonest-expiring first. ``releasing`` names a hold
+    whose reservation this spend consumes (its points count as available for it)."""
+    if points <= 0:
+        raise ValueError("points must be positive")
+    holds = _prune_holds(account.holds, now, drop=releasing)
+    unheld = replace(account, holds=holds)
+    if points > unheld.balances(now).available:
+        raise InsufficientPoints(f"{points} points requested, {max(0, unheld.balances(now).available)} available")
+    wanted: dict[str, int] = {}
+    left = points
+    for lot in account.lots:  # kept in expiry order
+        if left and lot.spendable(now):
+            wanted[lot.lot_id] = min(left, lot.remaining)
+            left -= wanted[lot.lot_id]
+    lots, changes = _take(account.lots, wanted)
+    seq = account.seq + 1
+    updated = replace(account, seq=seq, lots=lots, holds=holds)
+    return updated, Movement("redeem", -points, seq, updated.balance, changes)
+
+
+def reverse(account: Account, points: int, now: datetime, own_lot_ids: Sequence[str] = ()) -> tuple[Account, Movement]:
+    """Take earned points back: the order's own lots first, then soonest-expiring others, then debt.
+
+    Points reserved by open holds stay untouched so a hold the merchant already granted can still
+    be captured; what cannot be taken becomes debt that later accruals pay first.
+    """
+    if points <= 0:
+        raise ValueError("points must be positive")
+    live = [lot for lot in account.lots if not lot.expired(now)]
+    own = [lot for lot in live if lot.lot_id in own_lot_ids]
+    ordered = own + [lot for lot in live if lot.lot_id not in own_lot_ids]
+    held = account.balances(now).held
+    free_spendable = sum(lot.remaining for lot in live if lot.spendable(now)) - held
+    wanted: dict[str, int] = {}
+    left = points
+    for lot in ordered:
+        cap = lot.remaining if lot.pending(now) else max(0, min(lot.remaining, free_spendable))
+        take = min(left, cap)
+        if take:
+            wanted[lot.lot_id] = take
+            left -= take
+            if lot.spendable(now):
+                free_spendable -= take
+    lots, changes = _take(account.lots, wanted)
+    seq = account.seq + 1
+    updated = replace(account, seq=seq, lots=lots, debt=account.debt + left)
+    return updated, Movement("reverse", -points, seq, updated.balance, changes, left)
+
+
+def expire(account: Account, now: datetime) -> tuple[Account, Movement | None]:
+    """Remove the points left in lots whose expiry has passed (one ``expire`` entry)."""
+    due = {lot.lot_id: lot.remaining for lot in account.lots if lot.expired(now)}
+    if not due:
+        return account, None
+    lots, changes = _take(account.lots, due)
+    seq = account.seq + 1
+    updated = replace(account, seq=seq, lots=lots)
+    return updated, Movement("expire", -sum(due.values()), seq, updated.balance, changes)
+
+
+def place_hold(account: Account, hold: Hold, now: datetime) -> Account:
+    """Reserve points for an order; they leave the available balance until capture or release."""
+    holds = _prune_holds(account.holds, now)
+    if any(h.order_id == hold.order_id for h in holds):
+        raise Conflict(f"order {hold.order_id} already has an open hold", code="hold_exists")
+    if len(holds) >= MAX_OPEN_HOLDS:
+        raise Unprocessable("too many open holds for this member", code="too_many_holds")
+    current = replace(account, holds=holds)
+    available = current.balances(now).available
+    if hold.points > available:
+        raise InsufficientPoints(f"{hold.points} points requested, {max(0, available)} available")
+    return replace(current, holds=(*holds, hold))
+
+
+def release_hold(account: Account, hold_id: str, now: datetime) -> Account:
+    if account.active_hold(hold_id, now) is None:
+        raise Conflict("hold is not active (captured, released or expired)", code="hold_not_active")
+    return replace(account, holds=_prune_holds(account.holds, now, drop=hold_id))
+
+
+def capture(account: Account, hold_id: str, points: int, now: datetime) -> tuple[Account, Movement]:
+    """Spend up to the held points; a smaller capture releases the rest with the hold."""
+    hold = account.active_hold(hold_id, now)
+    if hold is None:
+        raise Conflict("hold is not active (captured, released or expired)", code="hold_not_active")
+    if not 0 < points <= hold.points:
+        raise Unprocessable(f"capture must be between 1 and {hold.points} points", code="invalid_points")
+    return spend(account, points, now, releasing=hold_id)

@@ -1,0 +1,16 @@
+"""Powertools Logger, Metrics and Tracer: created once, wired to every handler by app.py.
+
+Logs are JSON with the correlation id (webhook id or API request id) and the tenant id; no
+secrets, API keys, phone numbers or e-mail addresses are ever passed to the logger.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger(service="loyalty")
+metrics = Metrics(namespace="Loyalty", service="loyalty")
+tracer = Tracer(service="loyalty")
+
+__all__ = ["MetricUnit", "logger", "metrics", "tracer"]

@@ -1,0 +1,92 @@
+"""JSON shapes of the API responses (SPEC §6): one function per resource, plain dicts out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from shared.clock import iso
+from shared.ledger import Lot
+from shared.program import ProgramVersion
+from shared.records import EntryRecord, HistoryPage, Profile
+from shared.services.checkout import HoldResult, Quote
+from shared.services.members import MemberView
+from shared.services.orders import OrderResult
+
+
+def order_result(result: OrderResult) -> dict[str, Any]:
+    return {k: v for k, v in asdict(result).items() if v is not None}
+
+
+def quote(q: Quote) -> dict[str, Any]:
+    return asdict(q)
+
+
+def hold(h: HoldResult) -> dict[str, Any]:
+    return {
+        "hold_id": h.hold_id,
+        "order_id": h.order_id,
+        "member_id": h.member_id,
+        "points": h.points,
+        "discount_minor": h.discount_minor,
+        "expires_at": iso(h.expires_at),
+        "status": h.status,
+    }
+
+
+def lot(item: Lot) -> dict[str, Any]:
+    return {
+        "lot_id": item.lot_id,
+        "points": item.points,
+        "remaining": item.remaining,
+        "source": item.source,
+        "earned_at": iso(item.earned_at),
+        "available_at": iso(item.available_at),
+        "expires_at": iso(item.expires_at),
+    }
+
+
+def profile(p: Profile | None) -> dict[str, Any]:
+    if p is None:
+        return {"email": None, "phone": None, "name": None, "birthday": None, "consent": {}}
+    return {"email": p.email, "phone": p.phone, "name": p.name, "birthday": p.birthday, "consent": p.consent}
+
+
+def member(view: MemberView) -> dict[str, Any]:
+    b = view.balances
+    return {
+        "member_id": view.member_id,
+        "balance": b.balance,
+        "available": b.available,
+        "pending": b.pending,
+        "held": b.held,
+        "debt": b.debt,
+        "tier": None,
+        "lifetime_spend_minor": view.lifetime_spend_minor,
+        "lots": [lot(x) for x in view.lots],
+        **profile(view.profile),
+    }
+
+
+def entry(e: EntryRecord) -> dict[str, Any]:
+    mv = e.movement
+    return {
+        "seq": mv.seq,
+        "kind": mv.kind,
+        "delta": mv.delta,
+        "balance_after": mv.balance_after,
+        "debt_change": mv.debt_change,
+        "reference": e.reference,
+        "entry": f"{e.scope}/{e.key}",
+        "created_at": iso(e.created_at),
+        "lots": [{"lot_id": c.lot_id, "change": c.change, "expires_at": iso(c.expires_at)} for c in mv.lots],
+        "details": e.details,
+    }
+
+
+def history(page: HistoryPage) -> dict[str, Any]:
+    return {"entries": [entry(e) for e in page.entries], "next_cursor": page.cursor}
+
+
+def program(version: ProgramVersion) -> dict[str, Any]:
+    return {"version": version.version, "effective_at": iso(version.effective_at), **version.settings.model_dump()}

@@ -1,0 +1,113 @@
+"""What the services hand to storage and get back: plain dataclasses, no DynamoDB types.
+
+A ``Commit`` is one atomic change: the member's new account (guarded by the version it was
+computed from) plus new immutable records, each created only if its key is new. The keys are
+business keys (order, refund, hold), which is what makes replays harmless (SPEC §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.ledger import Account, LotChange, Movement
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    """One append-only ledger entry. ``scope``/``key`` name it uniquely within the tenant:
+    ``ORDER#<id>``/``PAID`` for an order's accrual, ``ORDER#<id>``/``REFUND#<rid>#REVERSE`` ..."""
+
+    scope: str
+    key: str
+    member_id: str
+    movement: Movement
+    reference: str
+    created_at: datetime
+    event_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HoldRecord:
+    hold_id: str
+    member_id: str
+    order_id: str
+    points: int
+    discount_minor: int
+    expires_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    """A processed refund or cancellation (``refund_id == "CANCEL"``) of one order."""
+
+    order_id: str
+    refund_id: str
+    member_id: str
+    amount_minor: int | None
+    refunded_minor: int  # cumulative cash refunded after it
+    reversed_points: int
+    restored_points: int
+    created_at: datetime
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    member_id: str
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    birthday: str | None = None
+    consent: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Member:
+    account: Account
+    profile: Profile | None
+    exists: bool
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """Points spent on an order (captured hold or direct), with the lots they came from."""
+
+    points: int
+    lots: tuple[LotChange, ...]
+    hold_id: str | None
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """Everything recorded under one order id."""
+
+    paid: EntryRecord | None = None
+    voided: bool = False  # cancelled before it was ever paid
+    redemption: Redemption | None = None
+    refunds: tuple[RefundRecord, ...] = ()
+
+    @property
+    def cancelled(self) -> bool:
+        return any(r.refund_id == "CANCEL" for r in self.refunds)
+
+
+@dataclass(frozen=True)
+class Commit:
+    member_id: str
+    account: Account | None = None  # None: the account is not touched
+    expected_version: int = 0
+    entries: tuple[EntryRecord, ...] = ()
+    hold: HoldRecord | None = None
+    refund: RefundRecord | None = None
+    profile: Profile | None = None
+    void_order: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[EntryRecord]
+    cursor: str | None

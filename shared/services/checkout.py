@@ -1,0 +1,155 @@
+"""Checkout redemption (SPEC §4): quote, hold, capture, release.
+
+A hold is a reservation inside the member's account (so the balance check and the reservation
+are one conditional write) plus a small hold record that lets capture/release find the member
+from the hold id alone. Capture writes the account and the order's REDEEM entry: one
+transaction, two items.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from shared.dal.ledger_store import Duplicate
+from shared.errors import Conflict, NotFound, Unprocessable
+from shared.ledger import Hold, capture, place_hold, release_hold
+from shared.orders import Cart, earn, max_redeemable
+from shared.records import Commit, EntryRecord, HoldRecord
+from shared.services.store import LedgerStore, bumped, with_retries
+from shared.tenants import Tenant
+
+
+@dataclass(frozen=True)
+class Quote:
+    available: int
+    max_redeemable_points: int
+    max_discount_minor: int
+    points_to_earn: int
+    points_to_earn_at_max_redeem: int
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold_id: str
+    order_id: str
+    member_id: str
+    points: int
+    discount_minor: int
+    expires_at: datetime
+    status: str  # active | captured | released
+
+
+def _scope(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+class CheckoutService:
+    def __init__(self, store: LedgerStore, attempts: int) -> None:
+        self.store = store
+        self.attempts = attempts
+
+    def quote(self, tenant: Tenant, member_id: str, currency: str, cart: Cart, now: datetime) -> Quote:
+        program = tenant.program_at(now).settings
+        if currency != program.currency:
+            raise Unprocessable(f"carts must be in {program.currency}", code="currency_mismatch")
+        available = max(0, self.store.load_member(tenant.tenant_id, member_id).account.balances(now).available)
+        points = max_redeemable(cart, available, program)
+        return Quote(
+            available,
+            points,
+            points * program.point_value_minor,
+            earn(cart, 0, program).points,
+            earn(cart, points, program).points,
+        )
+
+    def hold(
+        self, tenant: Tenant, member_id: str, order_id: str, points: int, cart: Cart | None, now: datetime
+    ) -> HoldResult:
+        program = tenant.program_at(now).settings
+        if points < program.min_redeem_points:
+            raise Unprocessable(f"at least {program.min_redeem_points} points per redemption", code="below_minimum")
+        if cart is not None and points > max_redeemable(cart, points, program):  # the share cap alone
+            cap = max_redeemable(cart, 10**15, program)
+            raise Unprocessable(f"at most {cap} points may pay for this cart", code="exceeds_redeem_share")
+        discount = points * program.point_value_minor
+        expires_at = now + timedelta(minutes=program.hold_ttl_minutes)
+        hold_id = "h_" + secrets.token_urlsafe(12)
+
+        def step() -> HoldResult:
+            member = self.store.load_member(tenant.tenant_id, member_id)
+            account = member.account
+            existing = next((h for h in account.holds if h.order_id == order_id and h.active(now)), None)
+            if existing is not None and existing.points == points:  # the same request again
+                return HoldResult(existing.hold_id, order_id, member_id, points, discount, existing.expires_at, "active")
+            account = bumped(place_hold(account, Hold(hold_id, order_id, points, expires_at), now))
+            record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
+            self.store.commit(tenant.tenant_id, Commit(member_id, account, member.account.version, hold=record))
+            return HoldResult(hold_id, order_id, member_id, points, discount, expires_at, "active")
+
+        return with_retries(self.attempts, step, _never_duplicate)
+
+    def capture(self, tenant: Tenant, hold_id: str, points: int | None, now: datetime) -> HoldResult:
+        hold = self._hold(tenant, hold_id)
+        program = tenant.program_at(now).settings
+
+        def step() -> HoldResult:
+            state = self.store.load_order(tenant.tenant_id, hold.order_id)
+            if state.redemption is not None:
+                return self._captured(hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor)
+            member = self.store.load_member(tenant.tenant_id, hold.member_id)
+            wanted = hold.points if points is None else points
+            account, movement = capture(member.account, hold_id, wanted, now)
+            entry = EntryRecord(
+                _scope(hold.order_id), "REDEEM", hold.member_id, movement, hold.order_id, now, None, {"hold_id": hold_id}
+            )
+            commit = Commit(hold.member_id, bumped(account), member.account.version, (entry,))
+            self.store.commit(tenant.tenant_id, commit)
+            return replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * program.point_value_minor)
+
+        def duplicate(_: Duplicate) -> HoldResult:
+            redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
+            if redemption is None:
+                raise Conflict("the order changed meanwhile, retry", code="conflict_retry")
+            return self._captured(hold, redemption.hold_id, redemption.points, program.point_value_minor)
+
+        return with_retries(self.attempts, step, duplicate)
+
+    def release(self, tenant: Tenant, hold_id: str, now: datetime) -> HoldResult:
+        hold = self._hold(tenant, hold_id)
+
+        def step() -> HoldResult:
+            member = self.store.load_member(tenant.tenant_id, hold.member_id)
+            if member.account.active_hold(hold_id, now) is None:
+                redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
+                if redemption is not None and redemption.hold_id == hold_id:
+                    raise Conflict("the hold was captured; refund the order instead", code="hold_captured")
+                return _result(hold, "released")  # released or expired already: nothing to do
+            account = bumped(release_hold(member.account, hold_id, now))
+            self.store.commit(tenant.tenant_id, Commit(hold.member_id, account, member.account.version))
+            return _result(hold, "released")
+
+        return with_retries(self.attempts, step, _never_duplicate)
+
+    def _hold(self, tenant: Tenant, hold_id: str) -> HoldRecord:
+        hold = self.store.get_hold(tenant.tenant_id, hold_id)
+        if hold is None:
+            raise NotFound("no such hold", code="hold_not_found")
+        return hold
+
+    @staticmethod
+    def _captured(hold: HoldRecord, captured_by: str | None, points: int, point_value: int) -> HoldResult:
+        if captured_by != hold.hold_id:
+            raise Conflict("the order's points were already redeemed by another hold", code="hold_not_active")
+        return replace(_result(hold, "captured"), points=points, discount_minor=points * point_value)
+
+
+def _result(hold: HoldRecord, status: str) -> HoldResult:
+    return HoldResult(
+        hold.hold_id, hold.order_id, hold.member_id, hold.points, hold.discount_minor, hold.expires_at, status
+    )
+
+
+def _never_duplicate(dup: Duplicate) -> HoldResult:
+    raise Conflict(f"{dup.key} exists already", code="conflict_retry")

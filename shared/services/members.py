@@ -1,0 +1,65 @@
+"""Member look-ups and contact data (SPEC §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from shared.errors import NotFound
+from shared.ledger import Balances, Lot
+from shared.records import HistoryPage, Profile
+from shared.services.store import LedgerStore
+
+
+@dataclass(frozen=True)
+class MemberView:
+    member_id: str
+    balances: Balances
+    lifetime_spend_minor: int
+    lots: list[Lot]
+    profile: Profile | None
+
+
+@dataclass(frozen=True)
+class ContactUpdate:
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    birthday: str | None = None
+    consent: dict[str, bool] | None = None
+
+
+class MemberService:
+    def __init__(self, store: LedgerStore) -> None:
+        self.store = store
+
+    def view(self, tenant_id: str, member_id: str, now: datetime) -> MemberView:
+        member = self.store.load_member(tenant_id, member_id)
+        if not member.exists:
+            raise NotFound("no such member", code="member_not_found")
+        account = member.account
+        return MemberView(
+            member_id, account.balances(now), account.lifetime_spend_minor, account.open_lots(now), member.profile
+        )
+
+    def history(self, tenant_id: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:
+        return self.store.history(tenant_id, member_id, limit, cursor)
+
+    def find(self, tenant_id: str, email: str | None, phone: str | None) -> list[str]:
+        return self.store.find_members(tenant_id, email=email, phone=phone)
+
+    def update_contact(self, tenant_id: str, member_id: str, update: ContactUpdate) -> Profile:
+        """Fields present in the request replace the stored ones; absent fields stay."""
+        member = self.store.load_member(tenant_id, member_id)
+        old = member.profile or Profile(member_id)
+        consent = {**{"email": True, "sms": True, "call": True}, **old.consent, **(update.consent or {})}
+        profile = replace(
+            old,
+            email=update.email if update.email is not None else old.email,
+            phone=update.phone if update.phone is not None else old.phone,
+            name=update.name if update.name is not None else old.name,
+            birthday=update.birthday if update.birthday is not None else old.birthday,
+            consent=consent,
+        )
+        self.store.save_profile(tenant_id, profile)
+        return profile

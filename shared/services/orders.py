@@ -1,0 +1,295 @@
+"""Order events (SPEC §3, §5): accrual on payment, proportional reversal on refund or cancel.
+
+Each event is applied in one transaction whose keys are the business keys (``ORDER#id/PAID``,
+``ORDER#id/REFUND#rid``), so a replay or a second delivery under another event id finds the
+key taken and answers with the first result instead of applying twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from shared.clock import iso, parse_ts
+from shared.dal.ledger_store import Duplicate
+from shared.errors import Conflict, NotFound, Unprocessable
+from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
+from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, plan_refund
+from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
+from shared.services.store import LedgerStore, bumped, with_retries
+from shared.tenants import Tenant
+
+
+@dataclass(frozen=True)
+class CustomerIn:
+    member_id: str
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    birthday: str | None = None
+
+
+@dataclass(frozen=True)
+class PaidOrderIn:
+    order_id: str
+    customer: CustomerIn
+    currency: str
+    cart: Cart
+    points_redeemed: int
+    hold_id: str | None
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    status: str  # applied | duplicate | ignored
+    order_id: str
+    member_id: str | None = None
+    points_earned: int = 0
+    points_redeemed: int = 0
+    points_reversed: int = 0
+    points_restored: int = 0
+    balance: int | None = None
+    reason: str | None = None
+
+
+def _order_scope(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def _zero(account: Account, kind: str) -> tuple[Account, Movement]:
+    """An entry with no points (an order below the earning threshold is still on record)."""
+    seq = account.seq + 1
+    return replace(account, seq=seq), Movement(kind, 0, seq, account.balance)
+
+
+def order_record(paid: EntryRecord, state: OrderState) -> OrderRecord:
+    d = paid.details
+    lots = state.redemption.lots if state.redemption else ()
+    return OrderRecord(
+        order_id=d["order_id"],
+        member_id=paid.member_id,
+        currency=d["currency"],
+        total_minor=d["total_minor"],
+        shipping_minor=d["shipping_minor"],
+        tax_minor=d["tax_minor"],
+        points_redeemed=d["points_redeemed"],
+        point_value_minor=d["point_value_minor"],
+        earn_rate_bp=d["earn_rate_bp"],
+        eligible_minor=d["eligible_minor"],
+        points_earned=d["points_earned"],
+        paid_at=parse_ts(d["paid_at"]),
+        program_version=d["program_version"],
+        earned_lot_ids=tuple(d.get("earned_lot_ids", ())),
+        redeemed_lots=tuple(lots),
+    )
+
+
+def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
+    d = paid.details
+    return OrderResult(
+        status, d["order_id"], paid.member_id, d["points_earned"], d["points_redeemed"], balance=paid.movement.balance_after
+    )
+
+
+def _merged_profile(member: Member, customer: CustomerIn) -> Profile | None:
+    """The profile with the contact data this order carries, or None when nothing changed."""
+    old = member.profile or Profile(customer.member_id)
+    new = replace(
+        old,
+        email=customer.email or old.email,
+        phone=customer.phone or old.phone,
+        name=customer.name or old.name,
+        birthday=customer.birthday or old.birthday,
+    )
+    return None if new == member.profile else new
+
+
+class OrderService:
+    def __init__(self, store: LedgerStore, attempts: int) -> None:
+        self.store = store
+        self.attempts = attempts
+
+    # -- order.paid ------------------------------------------------------------------------------
+
+    def paid(self, tenant: Tenant, order: PaidOrderIn, event_id: str | None, now: datetime) -> OrderResult:
+        version = tenant.program_at(order.paid_at)
+        program = version.settings
+        if order.currency != program.currency:
+            raise Unprocessable(f"orders must be in {program.currency}", code="currency_mismatch")
+        hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
+        if order.hold_id and (hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id):
+            raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
+
+        def step() -> OrderResult:
+            state = self.store.load_order(tenant.tenant_id, order.order_id)
+            if state.voided:
+                return OrderResult("ignored", order.order_id, reason="order_cancelled")
+            if state.paid:
+                return _paid_result(state.paid, "duplicate")
+            member = self.store.load_member(tenant.tenant_id, order.customer.member_id)
+            account, entries, redeemed = self._redeem(order, hold, state, member.account, now)
+            quote = earn(order.cart, redeemed, program)
+            if quote.points:
+                account, movement = credit(account, "earn", [earn_credit(quote.points, order.paid_at, program)], now)
+            else:
+                account, movement = _zero(account, "earn")
+            cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
+            account = bumped(replace(account, lifetime_spend_minor=account.lifetime_spend_minor + cash_paid))
+            details: dict[str, Any] = {
+                "order_id": order.order_id,
+                "currency": order.currency,
+                "total_minor": order.cart.total_minor,
+                "shipping_minor": order.cart.shipping_minor,
+                "tax_minor": order.cart.tax_minor,
+                "points_redeemed": redeemed,
+                "point_value_minor": program.point_value_minor,
+                "earn_rate_bp": program.earn_rate_bp,
+                "eligible_minor": quote.eligible_minor,
+                "points_earned": quote.points,
+                "cash_paid_minor": cash_paid,
+                "paid_at": iso(order.paid_at),
+                "program_version": version.version,
+                "restore_grace_days": program.restore_grace_days,
+                "earned_lot_ids": [c.lot_id for c in movement.lots],
+            }
+            paid = EntryRecord(
+                _order_scope(order.order_id), "PAID", member.account.member_id, movement, order.order_id, now, event_id, details
+            )
+            entries.append(paid)
+            self.store.commit(
+                tenant.tenant_id,
+                Commit(
+                    member.account.member_id,
+                    account,
+                    member.account.version,
+                    tuple(entries),
+                    profile=_merged_profile(member, order.customer),
+                ),
+            )
+            return _paid_result(paid, "applied")
+
+        return with_retries(self.attempts, step, lambda dup: self._after_duplicate(tenant, order.order_id, dup))
+
+    def _redeem(
+        self, order: PaidOrderIn, hold: HoldRecord | None, state: OrderState, account: Account, now: datetime
+    ) -> tuple[Account, list[EntryRecord], int]:
+        """Points spent on the order: a hold captured earlier, the hold named now, or a direct spend."""
+        if state.redemption:
+            return account, [], state.redemption.points
+        wanted = order.points_redeemed or (hold.points if hold else 0)
+        if hold and wanted > hold.points:
+            raise Unprocessable("points_redeemed exceeds the hold", code="hold_exceeded")
+        if not wanted:
+            return account, [], 0
+        if hold and account.active_hold(hold.hold_id, now):
+            account, movement = capture(account, hold.hold_id, wanted, now)
+        else:  # no hold, or it lapsed before payment: spend directly if the balance allows
+            account, movement = spend(account, wanted, now)
+        hold_id = hold.hold_id if hold else None
+        return account, [self._redeem_entry(account, order.order_id, movement, now, hold_id)], wanted
+
+    @staticmethod
+    def _redeem_entry(account: Account, order_id: str, movement: Movement, now: datetime, hold_id: str | None) -> EntryRecord:
+        details = {"hold_id": hold_id} if hold_id else {}
+        return EntryRecord(_order_scope(order_id), "REDEEM", account.member_id, movement, order_id, now, None, details)
+
+    def _after_duplicate(self, tenant: Tenant, order_id: str, dup: Duplicate) -> OrderResult:
+        state = self.store.load_order(tenant.tenant_id, order_id)
+        if state.voided:
+            return OrderResult("ignored", order_id, reason="order_cancelled")
+        if state.paid is None:  # lost a race on REDEEM only: the caller's retry will settle it
+            raise Conflict("the order changed meanwhile, retry", code="conflict_retry")
+        return _paid_result(state.paid, "duplicate")
+
+    # -- order.refunded / order.cancelled --------------------------------------------------------
+
+    def refunded(
+        self, tenant: Tenant, order_id: str, refund_id: str, amount_minor: int | None, event_id: str | None, now: datetime
+    ) -> OrderResult:
+        """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order."""
+
+        def step() -> OrderResult:
+            state = self.store.load_order(tenant.tenant_id, order_id)
+            previous = next((r for r in state.refunds if r.refund_id == refund_id), None)
+            if previous:
+                return _refund_result(previous, "duplicate")
+            if state.voided:
+                return OrderResult("ignored", order_id, reason="order_cancelled")
+            if state.paid is None:
+                if amount_minor is None:  # cancelled before paid: block a late payment from earning
+                    self.store.commit(tenant.tenant_id, Commit("", void_order=order_id))
+                    return OrderResult("applied", order_id, reason="cancelled_before_payment")
+                raise NotFound(f"order {order_id} was never paid here", code="order_not_found")
+            if state.cancelled:
+                return OrderResult("ignored", order_id, state.paid.member_id, reason="order_cancelled")
+            return self._apply_refund(tenant, state, refund_id, amount_minor, event_id, now)
+
+        def duplicate(dup: Duplicate) -> OrderResult:
+            state = self.store.load_order(tenant.tenant_id, order_id)
+            previous = next((r for r in state.refunds if r.refund_id == refund_id), None)
+            if previous:
+                return _refund_result(previous, "duplicate")
+            return OrderResult("ignored", order_id, reason="order_cancelled")
+
+        return with_retries(self.attempts, step, duplicate)
+
+    def _apply_refund(
+        self,
+        tenant: Tenant,
+        state: OrderState,
+        refund_id: str,
+        amount_minor: int | None,
+        event_id: str | None,
+        now: datetime,
+    ) -> OrderResult:
+        assert state.paid is not None
+        record = order_record(state.paid, state)
+        last = state.refunds[-1] if state.refunds else None
+        before = RefundTotals(
+            last.refunded_minor if last else 0,
+            sum(r.reversed_points for r in state.refunds),
+            sum(r.restored_points for r in state.refunds),
+        )
+        grace = int(state.paid.details.get("restore_grace_days", 30))
+        plan = plan_refund(record, before, amount_minor, now, grace)
+        member = self.store.load_member(tenant.tenant_id, record.member_id)
+        account, entries = member.account, []
+        scope, base = _order_scope(record.order_id), f"REFUND#{refund_id}"
+        if plan.reverse_points:
+            account, movement = reverse(account, plan.reverse_points, now, record.earned_lot_ids)
+            entries.append(EntryRecord(scope, f"{base}#REVERSE", record.member_id, movement, record.order_id, now, event_id))
+        if plan.restore:
+            account, movement = credit(account, "restore", plan.restore, now)
+            entries.append(EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id))
+        refunded_now = plan.refunded_minor - before.refunded_minor
+        account = bumped(replace(account, lifetime_spend_minor=max(0, account.lifetime_spend_minor - refunded_now)))
+        refund = RefundRecord(
+            record.order_id,
+            refund_id,
+            record.member_id,
+            amount_minor,
+            plan.refunded_minor,
+            plan.reverse_points,
+            plan.restored_points,
+            now,
+            event_id,
+        )
+        self.store.commit(
+            tenant.tenant_id, Commit(record.member_id, account, member.account.version, tuple(entries), refund=refund)
+        )
+        return replace(_refund_result(refund, "applied"), balance=account.balance)
+
+
+def _refund_result(refund: RefundRecord, status: str) -> OrderResult:
+    return OrderResult(
+        status,
+        refund.order_id,
+        refund.member_id,
+        points_reversed=refund.reversed_points,
+        points_restored=refund.restored_points,
+    )
+
+
+__all__ = ["CustomerIn", "LotChange", "OrderResult", "OrderService", "PaidOrderIn"]

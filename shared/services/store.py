@@ -1,0 +1,46 @@
+"""The storage interface the services depend on, and the bounded retry of a member's commit."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol, TypeVar
+
+from shared.dal.ledger_store import Duplicate, StoreUnavailable, VersionConflict
+from shared.errors import Transient
+from shared.ledger import Account
+from shared.records import Commit, HistoryPage, HoldRecord, Member, OrderState, Profile
+
+T = TypeVar("T")
+
+
+class LedgerStore(Protocol):
+    def load_member(self, tenant: str, member_id: str) -> Member: ...
+    def load_order(self, tenant: str, order_id: str) -> OrderState: ...
+    def get_hold(self, tenant: str, hold_id: str) -> HoldRecord | None: ...
+    def commit(self, tenant: str, commit: Commit) -> None: ...
+    def save_profile(self, tenant: str, profile: Profile) -> None: ...
+    def history(self, tenant: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage: ...
+    def find_members(self, tenant: str, email: str | None = None, phone: str | None = None) -> list[str]: ...
+
+
+def bumped(account: Account) -> Account:
+    return replace(account, version=account.version + 1)
+
+
+def with_retries(attempts: int, step: Callable[[], T], on_duplicate: Callable[[Duplicate], T]) -> T:
+    """Run ``step`` (load → compute → commit) until it commits; a version conflict means another
+    request changed the member first, so recompute from fresh state. Bounded: past the budget
+    the caller gets a 503 and the sender retries later, nothing half-applied."""
+    for attempt in range(attempts):
+        try:
+            return step()
+        except Duplicate as dup:
+            return on_duplicate(dup)
+        except VersionConflict:
+            time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # jittered backoff
+        except StoreUnavailable as exc:
+            raise Transient("storage is busy, retry later") from exc
+    raise Transient("too much contention on this member, retry later", code="conflict_retry")

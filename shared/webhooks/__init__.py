@@ -1,0 +1,1 @@
+"""Inbound webhook authentication and payload models, one module per sender scheme."""
