@@ -17,7 +17,7 @@ from shared.observability import logger
 from shared.tenants import Tenant
 
 M = TypeVar("M", bound=BaseModel)
-JSON = {"Content-Type": "application/json"}
+JSON: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
 
 def respond(body: Any, status: int = 200) -> Response:

@@ -26,7 +26,7 @@ def _member_id(value: str) -> str:
 @api_view
 def find_members(tenant_id: str) -> Response:
     authorized(bp.current_request, tenant_id)
-    params = bp.current_request.query_params or {}
+    params = dict(bp.current_request.query_params or {})
     email, phone = params.get("email"), params.get("phone")
     if bool(email) == bool(phone):
         raise Unprocessable("give exactly one of ?email= or ?phone=", code="validation_error")

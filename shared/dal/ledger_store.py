@@ -12,6 +12,7 @@ import binascii
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -144,7 +145,7 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if hasattr(value, "as_integer_ratio") and not isinstance(value, (bool, int)):
+    if isinstance(value, Decimal):
         return int(value) if value == int(value) else float(value)
     return value
 

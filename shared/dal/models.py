@@ -210,6 +210,6 @@ def bind(settings: Settings) -> None:
     for base, table in ((TenantsTable, settings.tenants_table), (LedgerTable, settings.ledger_table)):
         base.Meta.table_name = table
         base.Meta.region = settings.region
-        base.Meta.host = settings.endpoint_url  # type: ignore[attr-defined]
+        base.Meta.host = settings.endpoint_url  # type: ignore[union-attr]
         for model in (base, *base.__subclasses__()):
             model._connection = None

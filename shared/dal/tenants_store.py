@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -38,7 +41,8 @@ class DynamoTenantStore:
         if record is None or not programs:
             return None
         secrets = {k: list(v) for k, v in record.webhook_secrets.as_dict().items()}
-        return Tenant(record.tenant_id, record.status, tuple(record.api_key_hashes), secrets, tuple(programs))
+        hashes = tuple(str(h) for h in record.api_key_hashes)
+        return Tenant(record.tenant_id, record.status, hashes, secrets, tuple(programs))
 
     def create(self, tenant: Tenant) -> None:
         item = TenantItem(
@@ -64,5 +68,6 @@ class DynamoTenantStore:
             raise Conflict("the program changed meanwhile; read it again", code="program_conflict") from exc
 
 
-def _ints(values: dict[str, object]) -> dict[str, object]:
-    return {k: int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool) else v for k, v in values.items()}
+def _ints(values: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB numbers come back as Decimal; the settings model wants plain ints."""
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items()}

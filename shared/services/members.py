@@ -52,7 +52,7 @@ class MemberService:
         """Fields present in the request replace the stored ones; absent fields stay."""
         member = self.store.load_member(tenant_id, member_id)
         old = member.profile or Profile(member_id)
-        consent = {**{"email": True, "sms": True, "call": True}, **old.consent, **(update.consent or {})}
+        consent = {"email": True, "sms": True, "call": True, **old.consent, **(update.consent or {})}
         profile = replace(
             old,
             email=update.email if update.email is not None else old.email,
