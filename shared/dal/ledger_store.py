@@ -32,7 +32,7 @@ from shared.dal.models import (
     ProfileItem,
     RefundItem,
 )
-from shared.errors import BadRequest
+from shared.errors import BadRequest, Transient
 from shared.ledger import Account, Hold, Lot, LotChange, Movement
 from shared.records import (
     Commit,
@@ -62,8 +62,8 @@ class Duplicate(Exception):
         self.key = key
 
 
-class StoreUnavailable(Exception):
-    """DynamoDB throttled or failed; the caller answers 5xx so the sender retries."""
+class StoreUnavailable(Transient):
+    """DynamoDB throttled or failed: answered 503 so the sender retries."""
 
 
 def member_pk(tenant: str, member_id: str) -> str:
@@ -342,7 +342,7 @@ class DynamoLedgerStore:
                     raise Duplicate(dup_key) from exc
             if "ConditionalCheckFailed" in reasons or RETRYABLE_REASONS & set(reasons):
                 raise VersionConflict() from exc
-            raise StoreUnavailable(str(exc.cause_response_code or exc)) from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
     @staticmethod
     def _guard(call: Any) -> Any:
@@ -351,7 +351,7 @@ class DynamoLedgerStore:
         except (PynamoDBException,) as exc:
             if isinstance(exc, Model.DoesNotExist):
                 raise
-            raise StoreUnavailable(type(exc).__name__) from exc
+            raise StoreUnavailable(f"storage failed: {type(exc).__name__}") from exc
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

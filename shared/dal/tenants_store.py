@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.dal.ledger_store import StoreUnavailable
 from shared.dal.models import ProgramItem, TenantItem, TenantsTable
 from shared.errors import Conflict
 from shared.program import ProgramSettings, ProgramVersion
@@ -32,7 +33,11 @@ def _program_item(tenant_id: str, version: ProgramVersion) -> ProgramItem:
 class DynamoTenantStore:
     def load(self, tenant_id: str) -> Tenant | None:
         record, programs = None, []
-        for item in TenantsTable.query(tenant_pk(tenant_id)):  # one Query: record + all versions
+        try:
+            items = list(TenantsTable.query(tenant_pk(tenant_id)))  # one Query: record + all versions
+        except PynamoDBException as exc:
+            raise StoreUnavailable(f"storage failed: {type(exc).__name__}") from exc
+        for item in items:
             if isinstance(item, TenantItem):
                 record = item
             elif isinstance(item, ProgramItem):

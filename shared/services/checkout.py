@@ -108,10 +108,10 @@ class CheckoutService:
             self.store.commit(tenant.tenant_id, commit)
             return replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * program.point_value_minor)
 
-        def duplicate(_: Duplicate) -> HoldResult:
+        def duplicate(_: Duplicate) -> HoldResult | None:
             redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
             if redemption is None:
-                raise Conflict("the order changed meanwhile, retry", code="conflict_retry")
+                return None
             return self._captured(hold, redemption.hold_id, redemption.points, program.point_value_minor)
 
         return with_retries(self.attempts, step, duplicate)
@@ -151,5 +151,5 @@ def _result(hold: HoldRecord, status: str) -> HoldResult:
     )
 
 
-def _never_duplicate(dup: Duplicate) -> HoldResult:
-    raise Conflict(f"{dup.key} exists already", code="conflict_retry")
+def _never_duplicate(dup: Duplicate) -> HoldResult | None:
+    return None  # hold ids are random: a taken key can only be a retry of our own write, recompute

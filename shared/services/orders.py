@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.clock import iso, parse_ts
 from shared.dal.ledger_store import Duplicate
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
 from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, plan_refund
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
@@ -195,12 +195,12 @@ class OrderService:
         details = {"hold_id": hold_id} if hold_id else {}
         return EntryRecord(_order_scope(order_id), "REDEEM", account.member_id, movement, order_id, now, None, details)
 
-    def _after_duplicate(self, tenant: Tenant, order_id: str, dup: Duplicate) -> OrderResult:
+    def _after_duplicate(self, tenant: Tenant, order_id: str, dup: Duplicate) -> OrderResult | None:
         state = self.store.load_order(tenant.tenant_id, order_id)
         if state.voided:
             return OrderResult("ignored", order_id, reason="order_cancelled")
-        if state.paid is None:  # lost a race on REDEEM only: the caller's retry will settle it
-            raise Conflict("the order changed meanwhile, retry", code="conflict_retry")
+        if state.paid is None:  # lost a race on REDEEM only (a capture landed first): recompute
+            return None
         return _paid_result(state.paid, "duplicate")
 
     # -- order.refunded / order.cancelled --------------------------------------------------------
@@ -226,12 +226,12 @@ class OrderService:
                 return OrderResult("ignored", order_id, state.paid.member_id, reason="order_cancelled")
             return self._apply_refund(tenant, state, refund_id, amount_minor, event_id, now)
 
-        def duplicate(dup: Duplicate) -> OrderResult:
+        def duplicate(dup: Duplicate) -> OrderResult | None:
             state = self.store.load_order(tenant.tenant_id, order_id)
             previous = next((r for r in state.refunds if r.refund_id == refund_id), None)
             if previous:
                 return _refund_result(previous, "duplicate")
-            return OrderResult("ignored", order_id, reason="order_cancelled")
+            return None  # another refund or the void landed first: recompute from the new state
 
         return with_retries(self.attempts, step, duplicate)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol, TypeVar
 
-from shared.dal.ledger_store import Duplicate, StoreUnavailable, VersionConflict
+from shared.dal.ledger_store import Duplicate, VersionConflict
 from shared.errors import Transient
 from shared.ledger import Account
 from shared.records import Commit, HistoryPage, HoldRecord, Member, OrderState, Profile
@@ -30,17 +30,19 @@ def bumped(account: Account) -> Account:
     return replace(account, version=account.version + 1)
 
 
-def with_retries(attempts: int, step: Callable[[], T], on_duplicate: Callable[[Duplicate], T]) -> T:
+def with_retries(attempts: int, step: Callable[[], T], on_duplicate: Callable[[Duplicate], T | None]) -> T:
     """Run ``step`` (load → compute → commit) until it commits; a version conflict means another
-    request changed the member first, so recompute from fresh state. Bounded: past the budget
-    the caller gets a 503 and the sender retries later, nothing half-applied."""
+    request changed the member first, so recompute from fresh state. ``on_duplicate`` answers a
+    lost race on a business key with the first result, or None to recompute. Bounded: past the
+    budget the caller gets a 503 and the sender retries later, nothing half-applied."""
     for attempt in range(attempts):
         try:
             return step()
         except Duplicate as dup:
-            return on_duplicate(dup)
+            first = on_duplicate(dup)
+            if first is not None:
+                return first
         except VersionConflict:
-            time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # jittered backoff
-        except StoreUnavailable as exc:
-            raise Transient("storage is busy, retry later") from exc
+            pass
+        time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))  # jittered backoff
     raise Transient("too much contention on this member, retry later", code="conflict_retry")
