@@ -1,12 +1,18 @@
 """Wiring only (SPEC §10): one Blueprint per functions/ module and the Powertools middleware."""
 
+from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
 from functions import checkout, health, members, program, webhooks
 from shared.observability import logger, metrics, tracer
 
 app = Chalice(app_name="loyalty")
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+# Correlation id: the API Gateway request id; the webhook route replaces it with the webhook id.
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    )
+)
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 
