@@ -34,7 +34,8 @@ UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: a model's validator is built on first use, so a cold start pays only for its route's models
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class Item(Strict):
@@ -127,7 +128,7 @@ class Consent(Strict):
 
 
 class MemberUpdateIn(Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None

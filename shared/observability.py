@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger(service="loyalty")
 metrics = Metrics(namespace="Loyalty", service="loyalty")
-tracer = Tracer(service="loyalty")
+# Only botocore is patched: it is the one library we call, and patching all of them costs ~25 ms of cold start.
+tracer = Tracer(service="loyalty", patch_modules=["botocore"])
 
 __all__ = ["MetricUnit", "logger", "metrics", "tracer"]

@@ -13,7 +13,7 @@ from shared.money import is_currency
 class ProgramSettings(BaseModel):
     """The settings of the core ledger. Amounts in minor units, rates in basis points."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     currency: str = Field(min_length=3, max_length=3)
     timezone: str = "UTC"
