@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,6 @@ from shared.dal.models import (
     HoldMap,
     LedgerTable,
     LotChangeMap,
-    LotMap,
     OrderVoidItem,
     ProfileItem,
     RefundItem,
@@ -81,11 +80,34 @@ def contact_key(tenant: str, value: str) -> str:
 # --- conversions --------------------------------------------------------------------------------
 
 
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _time(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def _lot_row(lot: Lot) -> list[Any]:
+    """The compact form of LOT_FIELDS."""
+    return [
+        lot.lot_id,
+        lot.points,
+        lot.remaining,
+        lot.source,
+        _epoch(lot.earned_at),
+        _epoch(lot.available_at),
+        _epoch(lot.expires_at),
+    ]
+
+
+def _lot_from(row: list[Any]) -> Lot:
+    lot_id, points, remaining, source, earned, available, expires = row
+    return Lot(str(lot_id), int(points), int(remaining), str(source), _time(earned), _time(available), _time(expires))
+
+
 def _account_from(item: AccountItem) -> Account:
-    lots = tuple(
-        Lot(m.lot_id, int(m.points), int(m.remaining), m.source, m.earned_at, m.available_at, m.expires_at)
-        for m in item.lots
-    )
+    lots = tuple(_lot_from(row) for row in item.lots)
     holds = tuple(Hold(h.hold_id, h.order_id, int(h.points), h.expires_at) for h in item.holds)
     return Account(
         item.member_id,
@@ -107,18 +129,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         seq=account.seq,
         debt=account.debt,
         lifetime_spend_minor=account.lifetime_spend_minor,
-        lots=[
-            LotMap(
-                lot_id=lot.lot_id,
-                points=lot.points,
-                remaining=lot.remaining,
-                source=lot.source,
-                earned_at=lot.earned_at,
-                available_at=lot.available_at,
-                expires_at=lot.expires_at,
-            )
-            for lot in account.lots
-        ],
+        lots=[_lot_row(lot) for lot in account.lots],
         holds=[HoldMap(hold_id=h.hold_id, order_id=h.order_id, points=h.points, expires_at=h.expires_at) for h in account.holds],
         next_expiry=min((lot.expires_at for lot in account.lots), default=None),
         updated_at=at,

@@ -79,14 +79,11 @@ class LedgerTable(Model):
     type = DiscriminatorAttribute()
 
 
-class LotMap(MapAttribute[str, Any]):
-    lot_id = UnicodeAttribute()
-    points = NumberAttribute()
-    remaining = NumberAttribute()
-    source = UnicodeAttribute()
-    earned_at = IsoTime()
-    available_at = IsoTime()
-    expires_at = IsoTime()
+# An open lot in the ACCOUNT item, positional to keep the item small (every balance change
+# rewrites it; 2 WCU per started KB): [lot_id, points, remaining, source, earned_at,
+# available_at, expires_at] with times in Unix seconds, ~41 bytes a lot instead of ~140 as a map.
+# The readable form of each lot is in its entry and in the member API.
+LOT_FIELDS = ("lot_id", "points", "remaining", "source", "earned_at", "available_at", "expires_at")
 
 
 class HoldMap(MapAttribute[str, Any]):
@@ -110,7 +107,7 @@ class AccountItem(LedgerTable, discriminator="account"):
     seq = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
     lifetime_spend_minor = NumberAttribute(default=0)
-    lots = ListAttribute(of=LotMap, default=list)
+    lots = ListAttribute(default=list)  # open lots, positional: see LOT_FIELDS
     holds = ListAttribute(of=HoldMap, default=list)
     next_expiry = IsoTime(null=True)  # earliest lot expiry, for the expiry schedule's index
     updated_at = IsoTime()

@@ -95,6 +95,8 @@ def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
 
 def _merged_profile(member: Member, customer: CustomerIn) -> Profile | None:
     """The profile with the contact data this order carries, or None when nothing changed."""
+    if member.profile is None and not (customer.email or customer.phone or customer.name or customer.birthday):
+        return None  # nothing to store: no empty profile item for a customer without contact data
     old = member.profile or Profile(customer.member_id)
     new = replace(
         old,
