@@ -107,7 +107,7 @@ class AccountItem(LedgerTable, discriminator="account"):
     seq = NumberAttribute(default=0)
     debt = NumberAttribute(default=0)
     lifetime_spend_minor = NumberAttribute(default=0)
-    lots = ListAttribute(default=list)  # open lots, positional: see LOT_FIELDS
+    lots: ListAttribute[Any] = ListAttribute(default=list)  # open lots, positional: see LOT_FIELDS
     holds = ListAttribute(of=HoldMap, default=list)
     next_expiry = IsoTime(null=True)  # earliest lot expiry, for the expiry schedule's index
     updated_at = IsoTime()
