@@ -95,10 +95,12 @@ class Account:
         return sum(lot.remaining for lot in self.lots) - self.debt
 
     def balances(self, now: datetime) -> Balances:
+        """What the member has at ``now``: lots past their expiry no longer count, even before the
+        expiry entry that removes them is written (every write writes it first)."""
         held = sum(h.points for h in self.holds if h.active(now))
         spendable = sum(lot.remaining for lot in self.lots if lot.spendable(now))
         pending = sum(lot.remaining for lot in self.lots if lot.pending(now))
-        return Balances(self.balance, spendable - held - self.debt, pending, held, self.debt)
+        return Balances(spendable + pending - self.debt, spendable - held - self.debt, pending, held, self.debt)
 
     def open_lots(self, now: datetime) -> list[Lot]:
         """Lots the member still has (pending or spendable), soonest-expiring first."""

@@ -99,8 +99,12 @@ def plan_refund(
     amount_minor: int | None,
     now: datetime,
     restore_grace_days: int,
+    expired_points: int = 0,
 ) -> RefundPlan:
-    """The refund's share is cumulative cash refunded / cash paid; ``None`` cancels the rest."""
+    """The refund's share is cumulative cash refunded / cash paid; ``None`` cancels the rest.
+
+    ``expired_points``: earned points of this order that expired unspent. The member already lost
+    them, so they are never taken back a second time (no debt for points nobody could spend)."""
     cash = order.cash_paid_minor
     if amount_minor is None:
         cumulative = cash
@@ -113,11 +117,12 @@ def plan_refund(
             )
     full = amount_minor is None or cumulative == cash
     reverse_target = order.points_earned if full else share_floor(order.points_earned, cumulative, cash)
+    reverse_target = min(reverse_target, order.points_earned - expired_points)
     restore_target = order.points_redeemed if full else share_floor(order.points_redeemed, cumulative, cash)
     restore_points = restore_target - before.restored_points
     return RefundPlan(
         cumulative,
-        reverse_target - before.reversed_points,
+        max(0, reverse_target - before.reversed_points),
         _restore_credits(order, before.restored_points, restore_points, now, restore_grace_days),
     )
 

@@ -291,6 +291,12 @@ class DynamoLedgerStore:
             writes.append((_profile_item(tenant, commit.profile, at), None, None))
         self._transact(writes)
 
+    def expired_since(self, tenant: str, member_id: str, after_seq: int) -> list[LotChange]:
+        """Lot changes of the member's expire entries written after entry ``after_seq``."""
+        condition = LedgerTable.sk.between(f"EXPIRE#{after_seq:010d}", "EXPIRE#~")
+        items = self._guard(lambda: list(LedgerTable.query(member_pk(tenant, member_id), condition, consistent_read=True)))
+        return [change for item in items if isinstance(item, EntryItem) for change in _changes(item.lots)]
+
     def save_profile(self, tenant: str, profile: Profile) -> None:
         self._guard(lambda: _profile_item(tenant, profile, clock_now()).save())
 

@@ -17,7 +17,7 @@ from shared.errors import Conflict, NotFound, Unprocessable
 from shared.ledger import Hold, capture, place_hold, release_hold
 from shared.orders import Cart, earn, max_redeemable
 from shared.records import Commit, EntryRecord, HoldRecord
-from shared.services.store import LedgerStore, bumped, with_retries
+from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.tenants import Tenant
 
 
@@ -79,13 +79,14 @@ class CheckoutService:
 
         def step() -> HoldResult:
             member = self.store.load_member(tenant.tenant_id, member_id)
-            account = member.account
+            account, expiring = expire_due(member.account, now)
             existing = next((h for h in account.holds if h.order_id == order_id and h.active(now)), None)
             if existing is not None and existing.points == points:  # the same request again
                 return HoldResult(existing.hold_id, order_id, member_id, points, discount, existing.expires_at, "active")
             account = bumped(place_hold(account, Hold(hold_id, order_id, points, expires_at), now))
             record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
-            self.store.commit(tenant.tenant_id, Commit(member_id, account, member.account.version, hold=record))
+            commit = Commit(member_id, account, member.account.version, tuple(expiring), hold=record)
+            self.store.commit(tenant.tenant_id, commit)
             return HoldResult(hold_id, order_id, member_id, points, discount, expires_at, "active")
 
         return with_retries(self.attempts, step, _never_duplicate)
@@ -100,11 +101,12 @@ class CheckoutService:
                 return self._captured(hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor)
             member = self.store.load_member(tenant.tenant_id, hold.member_id)
             wanted = hold.points if points is None else points
-            account, movement = capture(member.account, hold_id, wanted, now)
+            account, expiring = expire_due(member.account, now)
+            account, movement = capture(account, hold_id, wanted, now)
             entry = EntryRecord(
                 _scope(hold.order_id), "REDEEM", hold.member_id, movement, hold.order_id, now, None, {"hold_id": hold_id}
             )
-            commit = Commit(hold.member_id, bumped(account), member.account.version, (entry,))
+            commit = Commit(hold.member_id, bumped(account), member.account.version, (*expiring, entry))
             self.store.commit(tenant.tenant_id, commit)
             return replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * program.point_value_minor)
 
@@ -126,8 +128,9 @@ class CheckoutService:
                 if redemption is not None and redemption.hold_id == hold_id:
                     raise Conflict("the hold was captured; refund the order instead", code="hold_captured")
                 return _result(hold, "released")  # released or expired already: nothing to do
-            account = bumped(release_hold(member.account, hold_id, now))
-            self.store.commit(tenant.tenant_id, Commit(hold.member_id, account, member.account.version))
+            account, expiring = expire_due(member.account, now)
+            account = bumped(release_hold(account, hold_id, now))
+            self.store.commit(tenant.tenant_id, Commit(hold.member_id, account, member.account.version, tuple(expiring)))
             return _result(hold, "released")
 
         return with_retries(self.attempts, step, _never_duplicate)

@@ -17,7 +17,7 @@ from shared.errors import NotFound, Unprocessable
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
 from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, plan_refund
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
-from shared.services.store import LedgerStore, bumped, with_retries
+from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.tenants import Tenant
 
 
@@ -120,6 +120,7 @@ class OrderService:
         program = version.settings
         if order.currency != program.currency:
             raise Unprocessable(f"orders must be in {program.currency}", code="currency_mismatch")
+        _check_redeem_value(order.points_redeemed, program.point_value_minor, order.cart.total_minor)
         hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
         if order.hold_id and (hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id):
             raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
@@ -131,7 +132,10 @@ class OrderService:
             if state.paid:
                 return _paid_result(state.paid, "duplicate")
             member = self.store.load_member(tenant.tenant_id, order.customer.member_id)
-            account, entries, redeemed = self._redeem(order, hold, state, member.account, now)
+            account, entries = expire_due(member.account, now)
+            account, redeemed_entries, redeemed = self._redeem(order, hold, state, account, now)
+            entries += redeemed_entries
+            _check_redeem_value(redeemed, program.point_value_minor, order.cart.total_minor)
             quote = earn(order.cart, redeemed, program)
             if quote.points:
                 account, movement = credit(account, "earn", [earn_credit(quote.points, order.paid_at, program)], now)
@@ -255,9 +259,10 @@ class OrderService:
             sum(r.restored_points for r in state.refunds),
         )
         grace = int(state.paid.details.get("restore_grace_days", 30))
-        plan = plan_refund(record, before, amount_minor, now, grace)
         member = self.store.load_member(tenant.tenant_id, record.member_id)
-        account, entries = member.account, []
+        account, entries = expire_due(member.account, now)
+        expired = self._expired_earned(tenant, record, member.account, entries, state.paid.movement.seq)
+        plan = plan_refund(record, before, amount_minor, now, grace, expired)
         scope, base = _order_scope(record.order_id), f"REFUND#{refund_id}"
         if plan.reverse_points:
             account, movement = reverse(account, plan.reverse_points, now, record.earned_lot_ids)
@@ -282,6 +287,22 @@ class OrderService:
             tenant.tenant_id, Commit(record.member_id, account, member.account.version, tuple(entries), refund=refund)
         )
         return replace(_refund_result(refund, "applied"), balance=account.balance)
+
+    def _expired_earned(
+        self, tenant: Tenant, record: OrderRecord, before: Account, expiring: list[EntryRecord], paid_seq: int
+    ) -> int:
+        """Earned points of the order that expired unspent: in this step's expiry, or earlier ones
+        (read only when one of the order's lots is no longer open)."""
+        own = set(record.earned_lot_ids)
+        changes = [c for entry in expiring for c in entry.movement.lots]
+        if own - {lot.lot_id for lot in before.lots}:
+            changes += self.store.expired_since(tenant.tenant_id, record.member_id, paid_seq)
+        return sum(-c.change for c in changes if c.lot_id in own)
+
+
+def _check_redeem_value(points: int, point_value_minor: int, total_minor: int) -> None:
+    if points * point_value_minor > total_minor:
+        raise Unprocessable("points_redeemed are worth more than the order total", code="redeem_exceeds_total")
 
 
 def _refund_result(refund: RefundRecord, status: str) -> OrderResult:

@@ -6,12 +6,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from shared.dal.ledger_store import Duplicate, VersionConflict
 from shared.errors import Transient
-from shared.ledger import Account
-from shared.records import Commit, HistoryPage, HoldRecord, Member, OrderState, Profile
+from shared.ledger import Account, LotChange, expire
+from shared.records import Commit, EntryRecord, HistoryPage, HoldRecord, Member, OrderState, Profile
 
 T = TypeVar("T")
 
@@ -24,10 +25,21 @@ class LedgerStore(Protocol):
     def save_profile(self, tenant: str, profile: Profile) -> None: ...
     def history(self, tenant: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage: ...
     def find_members(self, tenant: str, email: str | None = None, phone: str | None = None) -> list[str]: ...
+    def expired_since(self, tenant: str, member_id: str, after_seq: int) -> list[LotChange]: ...
 
 
 def bumped(account: Account) -> Account:
     return replace(account, version=account.version + 1)
+
+
+def expire_due(account: Account, now: datetime) -> tuple[Account, list[EntryRecord]]:
+    """Every write first removes lots past their expiry (one ``expire`` entry in the member's own
+    partition), so each entry's balance_after agrees with what the member view shows."""
+    updated, movement = expire(account, now)
+    if movement is None:
+        return account, []
+    key = f"EXPIRE#{movement.seq:010d}"
+    return updated, [EntryRecord(f"M#{account.member_id}", key, account.member_id, movement, "expiry", now)]
 
 
 def with_retries(attempts: int, step: Callable[[], T], on_duplicate: Callable[[Duplicate], T | None]) -> T:
