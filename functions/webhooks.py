@@ -62,7 +62,9 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
             c.id, _email(c.email), _phone(c.phone), c.name, c.birthday.isoformat() if c.birthday else None
         )
         cart = Cart(data.total_minor, data.shipping_minor, data.tax_minor)
-        order = PaidOrderIn(data.order_id, customer, data.currency, cart, data.points_redeemed, data.hold_id, data.paid_at)
+        order = PaidOrderIn(
+            data.order_id, customer, data.currency, cart, data.points_redeemed, data.hold_id, data.paid_at
+        )
         result = orders.paid(tenant, order, event_id, now)
         if result.status == "applied":
             metrics.add_metric(name="PointsAccrued", unit=MetricUnit.Count, value=result.points_earned)

@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.api_models import (  # noqa: E402
+from shared.api_models import (
     CaptureIn,
     Envelope,
     HoldIn,
@@ -25,7 +25,7 @@ from shared.api_models import (  # noqa: E402
     OrderRefundedData,
     QuoteIn,
 )
-from shared.program import ProgramSettings  # noqa: E402
+from shared.program import ProgramSettings
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 T = "/v1/tenants/{tenant_id}"

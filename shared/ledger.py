@@ -138,7 +138,9 @@ def credit(account: Account, kind: str, credits: Sequence[Credit], now: datetime
         debt -= paid
         lot_id = str(seq) if index == 0 else f"{seq}-{index}"
         if item.points - paid > 0:
-            lots.append(Lot(lot_id, item.points, item.points - paid, item.source, now, item.available_at, item.expires_at))
+            lots.append(
+                Lot(lot_id, item.points, item.points - paid, item.source, now, item.available_at, item.expires_at)
+            )
             changes.append(LotChange(lot_id, item.points - paid, item.expires_at))
     updated = replace(account, seq=seq, debt=debt, lots=expiry_order(lots))
     total = sum(c.points for c in credits)

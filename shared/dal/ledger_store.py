@@ -130,7 +130,10 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         debt=account.debt,
         lifetime_spend_minor=account.lifetime_spend_minor,
         lots=[_lot_row(lot) for lot in account.lots],
-        holds=[HoldMap(hold_id=h.hold_id, order_id=h.order_id, points=h.points, expires_at=h.expires_at) for h in account.holds],
+        holds=[
+            HoldMap(hold_id=h.hold_id, order_id=h.order_id, points=h.points, expires_at=h.expires_at)
+            for h in account.holds
+        ],
         next_expiry=min((lot.expires_at for lot in account.lots), default=None),
         updated_at=at,
     )
@@ -238,7 +241,9 @@ class DynamoLedgerStore:
     def load_member(self, tenant: str, member_id: str) -> Member:
         pk = member_pk(tenant, member_id)
         account, profile = None, None
-        for item in self._guard(lambda: list(LedgerTable.batch_get([(pk, "ACCOUNT"), (pk, "PROFILE")], consistent_read=True))):
+        for item in self._guard(
+            lambda: list(LedgerTable.batch_get([(pk, "ACCOUNT"), (pk, "PROFILE")], consistent_read=True))
+        ):
             if isinstance(item, AccountItem):
                 account = _account_from(item)
             elif isinstance(item, ProfileItem):
@@ -276,16 +281,30 @@ class DynamoLedgerStore:
         writes: list[tuple[Model, Any, str | None]] = []  # (item, condition, duplicate key)
         if commit.account is not None:
             acc = _account_item(tenant, commit.account, at)
-            cond = AccountItem.version == commit.expected_version if commit.expected_version else AccountItem.pk.does_not_exist()
+            cond = (
+                AccountItem.version == commit.expected_version
+                if commit.expected_version
+                else AccountItem.pk.does_not_exist()
+            )
             writes.append((acc, cond, None))
         for entry in commit.entries:
             writes.append((_entry_item(tenant, entry), EntryItem.pk.does_not_exist(), f"{entry.scope}/{entry.key}"))
         if commit.refund is not None:
-            writes.append((self._refund_item(tenant, commit.refund, at), RefundItem.pk.does_not_exist(), f"REFUND#{commit.refund.refund_id}"))
+            writes.append(
+                (
+                    self._refund_item(tenant, commit.refund, at),
+                    RefundItem.pk.does_not_exist(),
+                    f"REFUND#{commit.refund.refund_id}",
+                )
+            )
         if commit.hold is not None:
-            writes.append((self._hold_item(tenant, commit.hold), HoldItem.pk.does_not_exist(), f"HOLD#{commit.hold.hold_id}"))
+            writes.append(
+                (self._hold_item(tenant, commit.hold), HoldItem.pk.does_not_exist(), f"HOLD#{commit.hold.hold_id}")
+            )
         if commit.void_order is not None:
-            void = OrderVoidItem(scope_pk(tenant, f"ORDER#{commit.void_order}"), "PAID", order_id=commit.void_order, created_at=at)
+            void = OrderVoidItem(
+                scope_pk(tenant, f"ORDER#{commit.void_order}"), "PAID", order_id=commit.void_order, created_at=at
+            )
             writes.append((void, OrderVoidItem.pk.does_not_exist(), f"ORDER#{commit.void_order}/PAID"))
         if commit.profile is not None:
             writes.append((_profile_item(tenant, commit.profile, at), None, None))
@@ -294,7 +313,9 @@ class DynamoLedgerStore:
     def expired_since(self, tenant: str, member_id: str, after_seq: int) -> list[LotChange]:
         """Lot changes of the member's expire entries written after entry ``after_seq``."""
         condition = LedgerTable.sk.between(f"EXPIRE#{after_seq:010d}", "EXPIRE#~")
-        items = self._guard(lambda: list(LedgerTable.query(member_pk(tenant, member_id), condition, consistent_read=True)))
+        items = self._guard(
+            lambda: list(LedgerTable.query(member_pk(tenant, member_id), condition, consistent_read=True))
+        )
         return [change for item in items if isinstance(item, EntryItem) for change in _changes(item.lots)]
 
     def save_profile(self, tenant: str, profile: Profile) -> None:
@@ -365,7 +386,7 @@ class DynamoLedgerStore:
     def _guard(call: Any) -> Any:
         try:
             return call()
-        except (PynamoDBException,) as exc:
+        except PynamoDBException as exc:
             if isinstance(exc, Model.DoesNotExist):
                 raise
             raise StoreUnavailable(f"storage failed: {type(exc).__name__}") from exc

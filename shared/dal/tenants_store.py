@@ -42,7 +42,9 @@ class DynamoTenantStore:
                 record = item
             elif isinstance(item, ProgramItem):
                 settings = ProgramSettings.model_validate(_ints(item.settings.as_dict()))
-                programs.append(ProgramVersion(version=int(item.version), effective_at=item.effective_at, settings=settings))
+                programs.append(
+                    ProgramVersion(version=int(item.version), effective_at=item.effective_at, settings=settings)
+                )
         if record is None or not programs:
             return None
         secrets = {k: list(v) for k, v in record.webhook_secrets.as_dict().items()}

@@ -82,7 +82,9 @@ class CheckoutService:
             account, expiring = expire_due(member.account, now)
             existing = next((h for h in account.holds if h.order_id == order_id and h.active(now)), None)
             if existing is not None and existing.points == points:  # the same request again
-                return HoldResult(existing.hold_id, order_id, member_id, points, discount, existing.expires_at, "active")
+                return HoldResult(
+                    existing.hold_id, order_id, member_id, points, discount, existing.expires_at, "active"
+                )
             account = bumped(place_hold(account, Hold(hold_id, order_id, points, expires_at), now))
             record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
             commit = Commit(member_id, account, member.account.version, tuple(expiring), hold=record)
@@ -98,13 +100,22 @@ class CheckoutService:
         def step() -> HoldResult:
             state = self.store.load_order(tenant.tenant_id, hold.order_id)
             if state.redemption is not None:
-                return self._captured(hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor)
+                return self._captured(
+                    hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor
+                )
             member = self.store.load_member(tenant.tenant_id, hold.member_id)
             wanted = hold.points if points is None else points
             account, expiring = expire_due(member.account, now)
             account, movement = capture(account, hold_id, wanted, now)
             entry = EntryRecord(
-                _scope(hold.order_id), "REDEEM", hold.member_id, movement, hold.order_id, now, None, {"hold_id": hold_id}
+                _scope(hold.order_id),
+                "REDEEM",
+                hold.member_id,
+                movement,
+                hold.order_id,
+                now,
+                None,
+                {"hold_id": hold_id},
             )
             commit = Commit(hold.member_id, bumped(account), member.account.version, (*expiring, entry))
             self.store.commit(tenant.tenant_id, commit)
@@ -130,7 +141,9 @@ class CheckoutService:
                 return _result(hold, "released")  # released or expired already: nothing to do
             account, expiring = expire_due(member.account, now)
             account = bumped(release_hold(account, hold_id, now))
-            self.store.commit(tenant.tenant_id, Commit(hold.member_id, account, member.account.version, tuple(expiring)))
+            self.store.commit(
+                tenant.tenant_id, Commit(hold.member_id, account, member.account.version, tuple(expiring))
+            )
             return _result(hold, "released")
 
         return with_retries(self.attempts, step, _never_duplicate)

@@ -89,7 +89,12 @@ def order_record(paid: EntryRecord, state: OrderState) -> OrderRecord:
 def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
     d = paid.details
     return OrderResult(
-        status, d["order_id"], paid.member_id, d["points_earned"], d["points_redeemed"], balance=paid.movement.balance_after
+        status,
+        d["order_id"],
+        paid.member_id,
+        d["points_earned"],
+        d["points_redeemed"],
+        balance=paid.movement.balance_after,
     )
 
 
@@ -122,7 +127,9 @@ class OrderService:
             raise Unprocessable(f"orders must be in {program.currency}", code="currency_mismatch")
         _check_redeem_value(order.points_redeemed, program.point_value_minor, order.cart.total_minor)
         hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
-        if order.hold_id and (hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id):
+        if order.hold_id and (
+            hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
+        ):
             raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
 
         def step() -> OrderResult:
@@ -161,7 +168,14 @@ class OrderService:
                 "earned_lot_ids": [c.lot_id for c in movement.lots],
             }
             paid = EntryRecord(
-                _order_scope(order.order_id), "PAID", member.account.member_id, movement, order.order_id, now, event_id, details
+                _order_scope(order.order_id),
+                "PAID",
+                member.account.member_id,
+                movement,
+                order.order_id,
+                now,
+                event_id,
+                details,
             )
             entries.append(paid)
             self.store.commit(
@@ -197,7 +211,9 @@ class OrderService:
         return account, [self._redeem_entry(account, order.order_id, movement, now, hold_id)], wanted
 
     @staticmethod
-    def _redeem_entry(account: Account, order_id: str, movement: Movement, now: datetime, hold_id: str | None) -> EntryRecord:
+    def _redeem_entry(
+        account: Account, order_id: str, movement: Movement, now: datetime, hold_id: str | None
+    ) -> EntryRecord:
         details = {"hold_id": hold_id} if hold_id else {}
         return EntryRecord(_order_scope(order_id), "REDEEM", account.member_id, movement, order_id, now, None, details)
 
@@ -212,7 +228,13 @@ class OrderService:
     # -- order.refunded / order.cancelled --------------------------------------------------------
 
     def refunded(
-        self, tenant: Tenant, order_id: str, refund_id: str, amount_minor: int | None, event_id: str | None, now: datetime
+        self,
+        tenant: Tenant,
+        order_id: str,
+        refund_id: str,
+        amount_minor: int | None,
+        event_id: str | None,
+        now: datetime,
     ) -> OrderResult:
         """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order."""
 
@@ -266,10 +288,14 @@ class OrderService:
         scope, base = _order_scope(record.order_id), f"REFUND#{refund_id}"
         if plan.reverse_points:
             account, movement = reverse(account, plan.reverse_points, now, record.earned_lot_ids)
-            entries.append(EntryRecord(scope, f"{base}#REVERSE", record.member_id, movement, record.order_id, now, event_id))
+            entries.append(
+                EntryRecord(scope, f"{base}#REVERSE", record.member_id, movement, record.order_id, now, event_id)
+            )
         if plan.restore:
             account, movement = credit(account, "restore", plan.restore, now)
-            entries.append(EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id))
+            entries.append(
+                EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id)
+            )
         refunded_now = plan.refunded_minor - before.refunded_minor
         account = bumped(replace(account, lifetime_spend_minor=max(0, account.lifetime_spend_minor - refunded_now)))
         refund = RefundRecord(
