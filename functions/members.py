@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalice import Blueprint, Response
+from pydantic import TypeAdapter, ValidationError
 
 from functions.http import api_view, authorized, parse_body, respond
 from shared import clock, presenters
@@ -16,10 +17,15 @@ bp = Blueprint(__name__)
 PREFIX = "/v1/tenants/{tenant_id}/members"
 
 
-def _member_id(value: str) -> str:
-    from pydantic import TypeAdapter
+_MEMBER_ID = TypeAdapter(MemberId)
 
-    return TypeAdapter(MemberId).validate_python(value)
+
+def _member_id(value: str) -> str:
+    try:
+        return _MEMBER_ID.validate_python(value)
+    except ValidationError as exc:
+        detail = [{"field": "member_id", "message": "1-128 of A-Z a-z 0-9 . _ : @ + -"}]
+        raise Unprocessable("invalid member_id", code="validation_error", details=detail) from exc
 
 
 @bp.route(PREFIX, methods=["GET"])

@@ -6,8 +6,13 @@ secrets, API keys, phone numbers or e-mail addresses are ever passed to the logg
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+
+# A read-only request records no metric; that is normal here, not worth a warning per request.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service="loyalty")
 metrics = Metrics(namespace="Loyalty", service="loyalty")

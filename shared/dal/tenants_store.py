@@ -66,13 +66,18 @@ class DynamoTenantStore:
                 tx.save(item, condition=TenantItem.pk.does_not_exist())
                 tx.save(_program_item(tenant.tenant_id, tenant.programs[0]), condition=ProgramItem.pk.does_not_exist())
         except TransactWriteError as exc:
-            raise Conflict(f"tenant {tenant.tenant_id} exists", code="tenant_exists") from exc
+            reasons = {r.code for r in exc.cancellation_reasons if r}
+            if "ConditionalCheckFailed" in reasons:
+                raise Conflict(f"tenant {tenant.tenant_id} exists", code="tenant_exists") from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
     def add_program(self, tenant_id: str, version: ProgramVersion) -> None:
         try:
             _program_item(tenant_id, version).save(condition=ProgramItem.pk.does_not_exist())
         except PutError as exc:
-            raise Conflict("the program changed meanwhile; read it again", code="program_conflict") from exc
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the program changed meanwhile; read it again", code="program_conflict") from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
 
 def _ints(values: dict[str, Any]) -> dict[str, Any]:

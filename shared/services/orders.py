@@ -15,7 +15,8 @@ from shared.clock import iso, parse_ts
 from shared.dal.ledger_store import Duplicate
 from shared.errors import NotFound, Unprocessable
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
-from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, plan_refund
+from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, max_redeemable, plan_refund
+from shared.program import ProgramSettings
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.tenants import Tenant
@@ -140,7 +141,7 @@ class OrderService:
                 return _paid_result(state.paid, "duplicate")
             member = self.store.load_member(tenant.tenant_id, order.customer.member_id)
             account, entries = expire_due(member.account, now)
-            account, redeemed_entries, redeemed = self._redeem(order, hold, state, account, now)
+            account, redeemed_entries, redeemed = self._redeem(order, hold, state, account, program, now)
             entries += redeemed_entries
             _check_redeem_value(redeemed, program.point_value_minor, order.cart.total_minor)
             quote = earn(order.cart, redeemed, program)
@@ -193,7 +194,13 @@ class OrderService:
         return with_retries(self.attempts, step, lambda dup: self._after_duplicate(tenant, order.order_id, dup))
 
     def _redeem(
-        self, order: PaidOrderIn, hold: HoldRecord | None, state: OrderState, account: Account, now: datetime
+        self,
+        order: PaidOrderIn,
+        hold: HoldRecord | None,
+        state: OrderState,
+        account: Account,
+        program: ProgramSettings,
+        now: datetime,
     ) -> tuple[Account, list[EntryRecord], int]:
         """Points spent on the order: a hold captured earlier, the hold named now, or a direct spend."""
         if state.redemption:
@@ -205,7 +212,10 @@ class OrderService:
             return account, [], 0
         if hold and account.active_hold(hold.hold_id, now):
             account, movement = capture(account, hold.hold_id, wanted, now)
-        else:  # no hold, or it lapsed before payment: spend directly if the balance allows
+        else:  # no hold, or it lapsed before payment: spend directly if the balance and the cap allow
+            if wanted > max_redeemable(order.cart, wanted, program):
+                cap = max_redeemable(order.cart, 10**15, program)
+                raise Unprocessable(f"at most {cap} points may pay for this order", code="exceeds_redeem_share")
             account, movement = spend(account, wanted, now)
         hold_id = hold.hold_id if hold else None
         return account, [self._redeem_entry(account, order.order_id, movement, now, hold_id)], wanted

@@ -1,0 +1,129 @@
+"""Operator commands (issue 2 item 2), run against the tables of the configured endpoint.
+
+  python scripts/ops.py create-tables
+  python scripts/ops.py create-tenant --id shop-1 --currency RUB --timezone Europe/Moscow [--earn-rate-bp 700 ...]
+
+Configuration from the environment: AWS_REGION, AWS_ENDPOINT_URL (an emulator; unset for AWS itself),
+TENANTS_TABLE, LEDGER_TABLE. create-tables creates the tables of infra/resources.json that are missing.
+create-tenant prints the new tenant's API key and Standard Webhooks secret once, as JSON on stdout
+(`{"tenant_id", "api_key", "webhook_secrets": {"standard": "whsec_…"}}`) and logs nothing: the key is
+stored only as a hash, so it cannot be shown again. An existing tenant is an error (exit 1) unless
+--if-missing is given (exit 0, nothing printed on stdout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pydantic import ValidationError
+
+from scripts.infra_tables import create_tables_from_infra, table_exists
+from scripts.localenv import aws_defaults
+from shared import clock
+from shared.errors import AppError
+from shared.program import ProgramSettings
+from shared.settings import get_settings
+
+OPTIONAL_SETTINGS = [name for name in ProgramSettings.model_fields if name not in ("currency", "timezone")]
+
+
+class OpsError(Exception):
+    """A failure explained to the operator (stderr, exit 1)."""
+
+
+def dynamodb() -> Any:
+    import boto3
+
+    settings = get_settings()
+    return boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url)
+
+
+def create_tables() -> list[str]:
+    return create_tables_from_infra(dynamodb())
+
+
+def require_tables() -> None:
+    client, settings = dynamodb(), get_settings()
+    for name in (settings.tenants_table, settings.ledger_table):
+        if not table_exists(client, name):
+            where = settings.endpoint_url or f"AWS {settings.region}"
+            raise OpsError(f"table {name} does not exist at {where}: run `python scripts/ops.py create-tables`")
+
+
+def credentials(tenant_id: str, api_key: str, secret: str) -> dict[str, Any]:
+    """The shape printed by create-tenant and saved by the local stack in .local/tenant.json."""
+    return {"tenant_id": tenant_id, "api_key": api_key, "webhook_secrets": {"standard": secret}}
+
+
+def create_tenant(tenant_id: str, program: ProgramSettings) -> dict[str, Any] | None:
+    """Create a tenant; its credentials, or None when it exists already."""
+    from shared.container import container
+
+    require_tables()
+    if container().tenants.get(tenant_id) is not None:
+        return None
+    created = container().tenants.create(tenant_id, program, clock.now())
+    return credentials(tenant_id, created.api_key, created.tenant.webhook_secrets["standard"][0])
+
+
+def program_settings(args: argparse.Namespace) -> ProgramSettings:
+    values = {name: getattr(args, name) for name in ["currency", "timezone", *OPTIONAL_SETTINGS]}
+    try:
+        return ProgramSettings.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        raise OpsError(f"invalid program settings: {problems}") from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(description="Loyalty platform operations.")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("create-tables", help="create the tables of infra/resources.json that are missing")
+    tenant = commands.add_parser("create-tenant", help="create a tenant and print its credentials once")
+    tenant.add_argument("--id", required=True, dest="tenant_id", help="2-63 of a-z, 0-9 and '-'")
+    tenant.add_argument("--currency", required=True, help="ISO-4217 code, e.g. RUB")
+    tenant.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Moscow (default UTC)")
+    for name in OPTIONAL_SETTINGS:
+        default = ProgramSettings.model_fields[name].default
+        tenant.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, help=f"default {default}")
+    tenant.add_argument("--if-missing", action="store_true", help="an existing tenant is not an error")
+    return root
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "create-tables":
+        created = create_tables()
+        print(f"created {', '.join(created)}" if created else "tables exist already", file=sys.stderr)
+        return 0
+    creds = create_tenant(args.tenant_id, program_settings(args))
+    if creds is None:
+        print(
+            f"tenant {args.tenant_id} exists already; its credentials were shown when it was created", file=sys.stderr
+        )
+        return 0 if args.if_missing else 1
+    print(json.dumps(creds, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    args = parser().parse_args(argv)
+    if os.environ.get("AWS_ENDPOINT_URL"):  # an emulator: any credentials do
+        aws_defaults(os.environ)
+    try:
+        return run(args)
+    except (OpsError, AppError, BotoCoreError, ClientError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
