@@ -1,0 +1,62 @@
+# Loyalty platform: `make run` (local stack) and `make test` are all a new user needs; both create .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+CODE := shared functions app.py
+STAGE ?= dev
+AWS_DUMMY := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint fmt typecheck bench package clean
+
+help:
+	@echo "make run      local stack: AWS emulator + tables + demo tenant + chalice local (Ctrl-C stops)"
+	@echo "make test     ruff, ruff format --check, mypy, pytest (unit, integration, e2e, property, packaging)"
+	@echo "make lint     ruff check, ruff format --check, mypy"
+	@echo "make fmt      ruff format + ruff check --fix"
+	@echo "make bench    DynamoDB requests/capacity per operation, cold import, package size"
+	@echo "make package  chalice package --stage $(STAGE) (STAGE=prod for prod) with infra/resources.json merged, into build/package"
+	@echo "make clean    remove .venv, build/ and caches"
+
+venv: $(STAMP)
+
+# Rebuilt only when a requirements file changes (or the venv is missing).
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV) || { \
+		echo "venv without ensurepip (Debian/Ubuntu without python3-venv): bootstrapping pip with $(PY) -m pip"; \
+		$(PY) -m venv --clear --without-pip $(VENV) && $(PY) -m pip --python $(BIN)/python install --quiet "pip<26.3"; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip<26.3"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python scripts/local_stack.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(CODE)
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(CODE)
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+package: $(STAMP)
+	rm -rf build/package
+	$(AWS_DUMMY) $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/package
+	@echo "build/package/sam.json + deployment.zip: see README.md (Deploy) for aws cloudformation package/deploy"
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .chalice/deployments
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,159 @@
+"""The deployment package (SPEC §10, issue 2 item 8): `chalice package` with infra/ merged, the zip imported by a
+clean interpreter, the template cfn-lint clean.
+
+Slow (about 15 s with chalice's cached dependency build, 1-2 min on a fresh machine: chalice downloads the
+manylinux wheels of requirements.txt from PyPI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+AWS_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+OWN_PACKAGES = ("functions", "shared")
+
+# Run by `python -I -S` in the unzipped package: no environment variables, no user or venv site-packages, so every
+# import must be satisfied by the zip (or the standard library). Prints what it imported and from where.
+IMPORT_EVERYTHING = """
+import importlib, json, pkgutil, sys, sysconfig
+root = sys.argv[1]
+sys.path.insert(0, root)
+import chalice
+import app
+assert isinstance(app.app, chalice.Chalice), type(app.app)
+names = ["app"]
+for package in ("functions", "shared"):
+    module = importlib.import_module(package)
+    names.append(package)
+    for info in pkgutil.walk_packages(module.__path__, package + "."):
+        importlib.import_module(info.name)
+        names.append(info.name)
+allowed = (root, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+outside = sorted(n for n, m in sys.modules.items() if getattr(m, "__file__", None) and not m.__file__.startswith(allowed))
+print(json.dumps({"imported": names, "outside": outside, "routes": len(app.app.routes)}))
+"""
+
+
+@dataclass(frozen=True)
+class Package:
+    out: Path
+    zip_names: frozenset[str]
+    template: dict[str, Any]
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed next to {sys.executable}: run the tests with `make test`")
+    return str(path)
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+    return {**env, **AWS_ENV, **extra}
+
+
+def _repo_modules() -> set[str]:
+    """Dotted names of every module of functions/ and shared/ in the working tree."""
+    names = set()
+    for package in OWN_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    out = tmp_path_factory.mktemp("package")
+    cmd = [_tool("chalice"), "package", "--stage", "dev", "--merge-template", "infra/resources.json", str(out)]
+    done = subprocess.run(cmd, cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, f"chalice package failed:\n{done.stdout}\n{done.stderr}"
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        names = frozenset(archive.namelist())
+    yield Package(out, names, json.loads((out / "sam.json").read_text()))
+
+
+def test_vendor_symlinks_point_at_the_real_code() -> None:
+    for package in OWN_PACKAGES:
+        link = ROOT / "vendor" / package
+        assert link.is_symlink(), f"vendor/{package} must be a symlink to ../{package} (SPEC §10)"
+        assert link.resolve() == (ROOT / package).resolve()
+
+
+def test_the_zip_holds_app_and_every_module_of_functions_and_shared(package: Package) -> None:
+    assert "app.py" in package.zip_names
+    expected = {
+        str(path.relative_to(ROOT))
+        for pkg in OWN_PACKAGES
+        for path in (ROOT / pkg).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    missing = sorted(expected - package.zip_names)
+    assert not missing, f"not in deployment.zip (vendor/functions, vendor/shared symlinks?): {missing}"
+
+
+def test_a_clean_interpreter_imports_every_handler_from_the_zip(package: Package, tmp_path: Path) -> None:
+    # Given the deployment package unzipped on its own
+    root = tmp_path / "lambda"
+    with zipfile.ZipFile(package.out / "deployment.zip") as archive:
+        archive.extractall(root)
+    # When an isolated interpreter (-I: no PYTHON* variables, no user site; -S: no site-packages) imports everything
+    cmd = [sys.executable, "-I", "-S", "-c", IMPORT_EVERYTHING, str(root)]
+    done = subprocess.run(cmd, cwd=root, env=_clean_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"import from the package failed:\n{done.stderr}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # Then app.app is a Chalice app with routes, every module of functions/ and shared/ imported, all from the zip
+    assert result["routes"] > 0
+    assert set(result["imported"]) >= {"app", *_repo_modules()}
+    assert result["outside"] == []
+
+
+def test_cfn_lint_passes_on_the_merged_template(package: Package) -> None:
+    cmd = [_tool("cfn-lint"), "--regions", "us-east-1", "--", str(package.out / "sam.json")]
+    done = subprocess.run(cmd, env=_clean_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"cfn-lint:\n{done.stdout}\n{done.stderr}"
+
+
+def test_every_function_gets_the_table_names_and_the_runtime(package: Package) -> None:
+    template = package.template
+    resources = template["Resources"]
+    assert resources["TenantsTable"]["Type"] == resources["LedgerTable"]["Type"] == "AWS::DynamoDB::Table"
+    functions = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+    assert "APIHandler" in functions
+    global_vars = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    for name, props in functions.items():
+        variables = {**global_vars, **props.get("Environment", {}).get("Variables", {})}  # SAM merges Globals maps
+        assert variables.get("LEDGER_TABLE") == {"Ref": "LedgerTable"}, name
+        assert variables.get("TENANTS_TABLE") == {"Ref": "TenantsTable"}, name
+        assert variables.get("POWERTOOLS_SERVICE_NAME") == "loyalty", name
+        assert props["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}", name
+        assert props["Tracing"] == "Active", name
+
+
+def test_the_role_has_the_hand_written_policy_only(package: Package) -> None:
+    roles = [r for r in package.template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert roles
+    expected = json.loads((ROOT / ".chalice" / "policy-dev.json").read_text())
+    for role in roles:
+        assert [p["PolicyDocument"] for p in role["Properties"]["Policies"]] == [expected]
+        assert "ManagedPolicyArns" not in role["Properties"]
