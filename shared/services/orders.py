@@ -210,15 +210,18 @@ class OrderService:
             raise Unprocessable("points_redeemed exceeds the hold", code="hold_exceeded")
         if not wanted:
             return account, [], 0
-        if hold and account.active_hold(hold.hold_id, now):
-            account, movement = capture(account, hold.hold_id, wanted, now)
+        captured = hold.hold_id if hold and account.active_hold(hold.hold_id, now) else None
+        if captured:
+            account, movement = capture(account, captured, wanted, now)
         else:  # no hold, or it lapsed before payment: spend directly if the balance and the cap allow
+            if wanted < program.min_redeem_points:
+                raise Unprocessable(f"at least {program.min_redeem_points} points per redemption", code="below_minimum")
             if wanted > max_redeemable(order.cart, wanted, program):
                 cap = max_redeemable(order.cart, 10**15, program)
                 raise Unprocessable(f"at most {cap} points may pay for this order", code="exceeds_redeem_share")
             account, movement = spend(account, wanted, now)
-        hold_id = hold.hold_id if hold else None
-        return account, [self._redeem_entry(account, order.order_id, movement, now, hold_id)], wanted
+        # only a hold that was really captured is named: a lapsed one stays releasable
+        return account, [self._redeem_entry(account, order.order_id, movement, now, captured)], wanted
 
     @staticmethod
     def _redeem_entry(
