@@ -6,6 +6,7 @@ effect. Nothing is written before every check passed; a 2xx means the effect is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from chalice import Blueprint, Response
@@ -13,6 +14,7 @@ from chalice import Blueprint, Response
 from functions.http import api_view, parse_json, raw_body, respond
 from shared import clock
 from shared.api_models import EVENT_TYPES, Envelope, OrderCancelledData, OrderPaidData, OrderRefundedData
+from shared.contacts import normalize_email, normalize_phone
 from shared.container import container
 from shared.errors import Unauthorized, Unprocessable
 from shared.observability import MetricUnit, logger, metrics
@@ -59,7 +61,11 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
         data = OrderPaidData.model_validate(envelope.data)
         c = data.customer
         customer = CustomerIn(
-            c.id, _email(c.email), _phone(c.phone), c.name, c.birthday.isoformat() if c.birthday else None
+            c.id,
+            _contact(normalize_email, c.email, "e-mail"),
+            _contact(normalize_phone, c.phone, "phone"),
+            c.name,
+            c.birthday.isoformat() if c.birthday else None,
         )
         cart = Cart(data.total_minor, data.shipping_minor, data.tax_minor)
         order = PaidOrderIn(
@@ -78,22 +84,10 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
     raise Unprocessable(f"type must be one of {', '.join(EVENT_TYPES)}", code="unknown_event_type")
 
 
-def _email(value: str | None) -> str | None:
-    """Contact data on an order is best effort: an unusable address must not block the points."""
-    from shared.contacts import normalize_email
-
+def _contact(normalize: Callable[[str], str], value: str | None, what: str) -> str | None:
+    """Contact data on an order is best effort: an unusable value must not block the points."""
     try:
-        return normalize_email(value) if value else None
+        return normalize(value) if value else None
     except Unprocessable:
-        logger.warning("order carries an invalid e-mail; ignored")
-        return None
-
-
-def _phone(value: str | None) -> str | None:
-    from shared.contacts import normalize_phone
-
-    try:
-        return normalize_phone(value) if value else None
-    except Unprocessable:
-        logger.warning("order carries an invalid phone; ignored")
+        logger.warning(f"order carries an invalid {what}; ignored")  # never the value itself
         return None
