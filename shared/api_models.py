@@ -7,7 +7,7 @@ upper bound, so an absurd value is a 422 rather than an overflowing balance.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -140,6 +140,3 @@ class MemberUpdateIn(Strict):
 class HistoryQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
-
-
-Kind = Literal["order.paid", "order.refunded", "order.cancelled"]
