@@ -3,7 +3,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
-from functions import checkout, health, members, program, webhooks
+from functions import checkout, health, members, program, schedules, webhooks
 from shared.observability import logger, metrics, tracer
 
 app = Chalice(app_name="loyalty")
@@ -16,5 +16,5 @@ app.register_middleware(
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 
-for module in (health, webhooks, checkout, members, program):
+for module in (health, webhooks, checkout, members, program, schedules):
     app.register_blueprint(module.bp)

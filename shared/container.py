@@ -7,10 +7,15 @@ from functools import cache
 
 from shared.dal.ledger_store import DynamoLedgerStore
 from shared.dal.models import bind
+from shared.dal.task_queue import SqsTaskQueue
 from shared.dal.tenants_store import DynamoTenantStore
+from shared.notify.aws import AwsNotifier
 from shared.services.checkout import CheckoutService
+from shared.services.jobs import MemberJob, Upkeep
 from shared.services.members import MemberService
 from shared.services.orders import OrderService
+from shared.services.reminders import MailSettings, ReminderService
+from shared.services.sweep import Sweeper, TaskQueue
 from shared.settings import Settings, get_settings
 from shared.tenants import TenantDirectory
 
@@ -22,17 +27,33 @@ class Container:
     orders: OrderService
     checkout: CheckoutService
     members: MemberService
+    sweeper: Sweeper
+    tasks: TaskQueue
 
 
 def build(settings: Settings) -> Container:
     bind(settings)
     store = DynamoLedgerStore()
+    tenants = TenantDirectory(DynamoTenantStore(), settings.tenant_cache_seconds)
+    upkeep = Upkeep(store, settings.commit_attempts)
+    mail = MailSettings(settings.email_from, settings.email_template_prefix, settings.notify_max_attempts)
+    reminders = ReminderService(
+        store, AwsNotifier(settings.region, settings.endpoint_url), mail, settings.commit_attempts
+    )
+    jobs: dict[str, MemberJob] = {
+        "expire": upkeep.expire,
+        "remind": reminders.remind,
+        "release-holds": upkeep.release_holds,
+        "activate-pending": upkeep.activate_pending,
+    }
     return Container(
         settings,
-        TenantDirectory(DynamoTenantStore(), settings.tenant_cache_seconds),
+        tenants,
         OrderService(store, settings.commit_attempts),
         CheckoutService(store, settings.commit_attempts),
         MemberService(store),
+        Sweeper(store, tenants, jobs, settings.sweep_page_size, settings.sweep_threads),
+        SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name),
     )
 
 

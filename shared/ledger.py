@@ -89,6 +89,30 @@ class Account:
     lifetime_spend_minor: int = 0
     lots: tuple[Lot, ...] = ()
     holds: tuple[Hold, ...] = ()
+    # Wake-ups of the scheduled work (SPEC §7); each is indexed so a job finds its members without a Scan.
+    remind_at: datetime | None = None  # the next reminder stage to look at (set by the services)
+    reminded_through: datetime | None = None  # every stage firing up to here has been handled
+    activated_through: datetime | None = None  # pending lots available by here have been announced
+
+    @property
+    def next_expiry(self) -> datetime | None:
+        """When the soonest lot with points left expires (lots are removed once empty)."""
+        return min((lot.expires_at for lot in self.lots), default=None)
+
+    @property
+    def next_hold_expiry(self) -> datetime | None:
+        return min((h.expires_at for h in self.holds), default=None)
+
+    @property
+    def next_activation(self) -> datetime | None:
+        """When the next pending lot becomes spendable and has not been announced yet."""
+        return min((lot.available_at for lot in self._unannounced()), default=None)
+
+    def _unannounced(self) -> list[Lot]:
+        since = self.activated_through
+        return [
+            lot for lot in self.lots if lot.available_at > lot.earned_at and (since is None or lot.available_at > since)
+        ]
 
     @property
     def balance(self) -> int:
@@ -254,3 +278,23 @@ def capture(account: Account, hold_id: str, points: int, now: datetime) -> tuple
     if not 0 < points <= hold.points:
         raise Unprocessable(f"capture must be between 1 and {hold.points} points", code="invalid_points")
     return spend(account, points, now, releasing=hold_id)
+
+
+def release_expired_holds(account: Account, now: datetime) -> tuple[Account, tuple[Hold, ...]]:
+    """Drop holds past their TTL (they stopped counting at ``expires_at``; this frees the slot)."""
+    lapsed = tuple(h for h in account.holds if not h.active(now))
+    return replace(account, holds=_prune_holds(account.holds, now)), lapsed
+
+
+def activate(account: Account, now: datetime) -> tuple[Account, Movement | None]:
+    """Announce pending lots that became spendable by ``now`` (an ``activate`` entry, delta 0).
+
+    Balances already switch by time; the entry lets the customer see the moment in the history."""
+    ready = [lot for lot in account._unannounced() if lot.available_at <= now and not lot.expired(now)]
+    updated = replace(account, activated_through=now)
+    if not ready:
+        return updated, None
+    seq = account.seq + 1
+    updated = replace(updated, seq=seq)
+    changes = tuple(LotChange(lot.lot_id, 0, lot.expires_at) for lot in ready)
+    return updated, Movement("activate", 0, seq, updated.balance, changes)

@@ -8,7 +8,7 @@ from typing import Any
 from shared.clock import iso
 from shared.ledger import Lot
 from shared.program import ProgramVersion
-from shared.records import EntryRecord, HistoryPage, Profile
+from shared.records import EntryRecord, HistoryPage, NotificationRecord, Profile
 from shared.services.checkout import HoldResult, Quote
 from shared.services.members import MemberView
 from shared.services.orders import OrderResult
@@ -84,8 +84,34 @@ def entry(e: EntryRecord) -> dict[str, Any]:
     }
 
 
+def notification(n: NotificationRecord) -> dict[str, Any]:
+    """A reminder in the history: no points move (delta 0); ``details`` say what was sent and how it went."""
+    return {
+        "seq": n.seq,
+        "kind": "notification",
+        "delta": 0,
+        "reference": "expiry_reminder",
+        "entry": f"M#{n.member_id}/{n.key}",
+        "created_at": iso(n.created_at),
+        "lots": [],
+        "details": {
+            "channel": n.channel,
+            "days_before": n.days_before,
+            "expiry_date": n.expiry_date,
+            "points": n.points,
+            "status": n.status,
+            "attempts": n.attempts,
+            "cost_usd_micros": n.cost_usd_micros,
+            "message_id": n.message_id,
+            "error": n.error,
+            "updated_at": iso(n.updated_at),
+        },
+    }
+
+
 def history(page: HistoryPage) -> dict[str, Any]:
-    return {"entries": [entry(e) for e in page.entries], "next_cursor": page.cursor}
+    items = [notification(e) if isinstance(e, NotificationRecord) else entry(e) for e in page.entries]
+    return {"entries": items, "next_cursor": page.cursor}
 
 
 def program(version: ProgramVersion) -> dict[str, Any]:

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.money import is_currency
+
+Channel = Literal["email", "sms", "staff_call"]
+SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")  # SNS SMS sender id: 1-11 alphanumerics, a letter
+
+
+class ReminderStage(BaseModel):
+    """One rung of the expiry reminder ladder (SPEC §7): ``days_before`` the points expire, send on ``channels``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days_before: int = Field(ge=1, le=365)
+    channels: list[Channel] = Field(min_length=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a channel may appear once per stage")
+        return value
+
+
+def default_ladder() -> list[ReminderStage]:
+    return [
+        ReminderStage(days_before=60, channels=["email", "sms"]),
+        ReminderStage(days_before=45, channels=["staff_call"]),
+    ]
 
 
 class ProgramSettings(BaseModel):
@@ -25,6 +54,34 @@ class ProgramSettings(BaseModel):
     min_redeem_points: int = Field(default=1, ge=1, le=10_000_000)
     hold_ttl_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
     restore_grace_days: int = Field(default=30, ge=0, le=3650)
+    # Expiry reminders (SPEC §7)
+    reminders: list[ReminderStage] = Field(default_factory=default_ladder, max_length=10)
+    language: Literal["en", "ru"] = "en"
+    email_from: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    sms_sender_id: str | None = None
+    staff_topic_arn: str | None = None  # the tenant's managers' SNS topic for call tasks
+
+    @field_validator("reminders")
+    @classmethod
+    def _distinct_days(cls, value: list[ReminderStage]) -> list[ReminderStage]:
+        days = [stage.days_before for stage in value]
+        if len(set(days)) != len(days):
+            raise ValueError("each days_before may appear once")
+        return sorted(value, key=lambda stage: -stage.days_before)
+
+    @field_validator("sms_sender_id")
+    @classmethod
+    def _sender_id(cls, value: str | None) -> str | None:
+        if value is not None and not SENDER_ID.match(value):
+            raise ValueError("1-11 letters and digits, at least one letter")
+        return value
+
+    @field_validator("staff_topic_arn")
+    @classmethod
+    def _topic_arn(cls, value: str | None) -> str | None:
+        if value is not None and not SNS_TOPIC_ARN.match(value):
+            raise ValueError("not an SNS topic ARN")
+        return value
 
     @field_validator("currency")
     @classmethod

@@ -108,6 +108,40 @@ class Commit:
 
 
 @dataclass(frozen=True)
+class NotificationRecord:
+    """One reminder message to one member (see ``shared.dal.models.NotificationItem`` for the statuses)."""
+
+    member_id: str
+    key: str  # NOTIFY#<expiry date>#<days before:03d>#<channel>
+    expiry_date: str
+    days_before: int
+    channel: str
+    points: int
+    status: str
+    attempts: int
+    seq: int
+    created_at: datetime
+    updated_at: datetime
+    cost_usd_micros: int = 0
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class HistoryPage:
-    entries: list[EntryRecord]
+    entries: list[EntryRecord | NotificationRecord]
     cursor: str | None
+
+
+@dataclass(frozen=True)
+class MemberKey:
+    tenant: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class DuePage:
+    """Members a scheduled job must look at, and where the next page starts (None: the shard is done)."""
+
+    keys: list[MemberKey]
+    cursor: dict[str, Any] | None

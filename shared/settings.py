@@ -23,6 +23,15 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, ge=1)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     commit_attempts: int = Field(default=8, ge=1, le=50)  # bounded retry on a member's version conflict
+    # Scheduled work (SPEC §7)
+    sweep_queue_url: str | None = None  # from the template; locally the queue is found by name
+    sweep_queue_name: str = "loyalty-sweep"
+    sweep_page_size: int = Field(default=100, ge=1, le=100)  # members per index page (one BatchGetItem)
+    sweep_threads: int = Field(default=8, ge=1, le=64)
+    sweep_margin_seconds: float = Field(default=60, ge=0)  # stop this long before the Lambda's deadline
+    email_from: str = "loyalty@example.com"  # the platform's verified SES sender when a tenant sets none
+    email_template_prefix: str = "loyalty-expiry-reminder"
+    notify_max_attempts: int = Field(default=10, ge=1, le=100)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -33,8 +42,17 @@ class Settings(BaseModel):
             "tenants_table": env.get("TENANTS_TABLE", "loyalty-tenants"),
             "ledger_table": env.get("LEDGER_TABLE", "loyalty-ledger"),
         }
-        if "TENANT_CACHE_SECONDS" in env:
-            values["tenant_cache_seconds"] = env["TENANT_CACHE_SECONDS"]
+        optional = {
+            "TENANT_CACHE_SECONDS": "tenant_cache_seconds",
+            "SWEEP_QUEUE_URL": "sweep_queue_url",
+            "SWEEP_QUEUE_NAME": "sweep_queue_name",
+            "SWEEP_PAGE_SIZE": "sweep_page_size",
+            "SWEEP_THREADS": "sweep_threads",
+            "SWEEP_MARGIN_SECONDS": "sweep_margin_seconds",
+            "EMAIL_FROM": "email_from",
+            "EMAIL_TEMPLATE_PREFIX": "email_template_prefix",
+        }
+        values.update({field: env[name] for name, field in optional.items() if env.get(name)})
         return cls.model_validate(values)
 
 

@@ -16,7 +16,8 @@ MODELS: dict[str, type[Model]] = {"TenantsTable": TenantsTable, "LedgerTable": L
 
 
 def _keys(key_schema: list[dict[str, str]]) -> list[tuple[str, str]]:
-    return [(k["AttributeName"], k["KeyType"]) for k in key_schema]
+    # HASH first, as DynamoDB requires (PynamoDB lists an inherited hash key after the range key)
+    return sorted(((k["AttributeName"], k["KeyType"]) for k in key_schema), key=lambda k: k[1] != "HASH")
 
 
 def _projection(projection: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
@@ -78,7 +79,15 @@ def test_ledger_ttl_is_the_hold_records_ttl_attribute() -> None:
 def test_create_table_arguments_use_the_app_table_names() -> None:
     specs = {s["TableName"]: s for s in table_specs(env={"LEDGER_TABLE": "L", "TENANTS_TABLE": "T"})}
     assert set(specs) == {"L", "T"}
-    assert {g["IndexName"] for g in specs["L"]["GlobalSecondaryIndexes"]} == {"history", "by_email", "by_phone"}
+    assert {g["IndexName"] for g in specs["L"]["GlobalSecondaryIndexes"]} == {
+        "history",
+        "by_email",
+        "by_phone",
+        "expiry_due",
+        "remind_due",
+        "holds_due",
+        "pending_due",
+    }
 
 
 def test_tables_built_from_the_template_have_the_template_keys_and_indexes() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -21,12 +22,14 @@ from pynamodb.transactions import TransactWrite
 
 from shared.clock import now as clock_now
 from shared.dal.models import (
+    INDEX_SHARDS,
     AccountItem,
     EntryItem,
     HoldItem,
     HoldMap,
     LedgerTable,
     LotChangeMap,
+    NotificationItem,
     OrderVoidItem,
     ProfileItem,
     RefundItem,
@@ -35,10 +38,13 @@ from shared.errors import BadRequest, Transient
 from shared.ledger import Account, Hold, Lot, LotChange, Movement
 from shared.records import (
     Commit,
+    DuePage,
     EntryRecord,
     HistoryPage,
     HoldRecord,
     Member,
+    MemberKey,
+    NotificationRecord,
     OrderState,
     Profile,
     Redemption,
@@ -67,6 +73,17 @@ class StoreUnavailable(Transient):
 
 def member_pk(tenant: str, member_id: str) -> str:
     return f"T#{tenant}#M#{member_id}"
+
+
+def member_key(pk: str) -> MemberKey:
+    """``T#<tenant>#M#<member>`` back to its parts (neither id may contain ``#``)."""
+    _, tenant, _, member_id = pk.split("#", 3)
+    return MemberKey(tenant, member_id)
+
+
+def shard_of(pk: str) -> str:
+    """The member's fixed shard in the due indexes: a stable hash, so it never moves."""
+    return f"{int(hashlib.blake2b(pk.encode(), digest_size=4).hexdigest(), 16) % INDEX_SHARDS:02d}"
 
 
 def scope_pk(tenant: str, scope: str) -> str:
@@ -117,12 +134,16 @@ def _account_from(item: AccountItem) -> Account:
         int(item.lifetime_spend_minor),
         lots,
         holds,
+        item.remind_at,
+        item.reminded_through,
+        item.activated_through,
     )
 
 
 def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
+    pk = member_pk(tenant, account.member_id)
     return AccountItem(
-        member_pk(tenant, account.member_id),
+        pk,
         "ACCOUNT",
         member_id=account.member_id,
         version=account.version,
@@ -134,7 +155,13 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
             HoldMap(hold_id=h.hold_id, order_id=h.order_id, points=h.points, expires_at=h.expires_at)
             for h in account.holds
         ],
-        next_expiry=min((lot.expires_at for lot in account.lots), default=None),
+        shard=shard_of(pk),
+        next_expiry=account.next_expiry,
+        remind_at=account.remind_at,
+        reminded_through=account.reminded_through,
+        hold_expiry=account.next_hold_expiry,
+        next_available=account.next_activation,
+        activated_through=account.activated_through,
         updated_at=at,
     )
 
@@ -324,10 +351,71 @@ class DynamoLedgerStore:
     def history(self, tenant: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:
         hist_pk = member_pk(tenant, member_id)
         start = _decode_cursor(cursor, hist_pk) if cursor else None
-        result = EntryItem.history.query(hist_pk, scan_index_forward=False, limit=limit, last_evaluated_key=start)
-        entries = self._guard(lambda: [_entry_from(item, item.pk.split("#", 2)[2]) for item in result])
+        result = LedgerTable.history.query(hist_pk, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        entries = self._guard(lambda: [_history_from(item) for item in result])
         last = result.last_evaluated_key
         return HistoryPage(entries, _encode_cursor(last) if last and len(entries) == limit else None)
+
+    # -- scheduled work (SPEC §7) -----------------------------------------------------------------
+
+    def due(self, index: str, shard: int, now: datetime, cursor: dict[str, Any] | None, limit: int) -> DuePage:
+        """One page of the members whose ``index`` time is at or before ``now`` (oldest first)."""
+        gsi, attribute = DUE_INDEXES[index]
+        result = gsi.query(f"{shard:02d}", attribute <= now, limit=limit, page_size=limit, last_evaluated_key=cursor)
+        keys = self._guard(lambda: [member_key(item.pk) for item in result])
+        last = result.last_evaluated_key if len(keys) == limit else None
+        return DuePage(keys, last)
+
+    def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]:
+        """Many members in BatchGetItem requests of up to 100 keys (consistent reads)."""
+        sks = ("ACCOUNT", "PROFILE") if profiles else ("ACCOUNT",)
+        wanted = [(member_pk(k.tenant, k.member_id), sk) for k in keys for sk in sks]
+        accounts: dict[str, Account] = {}
+        found: dict[str, Profile] = {}
+        for item in self._guard(lambda: list(LedgerTable.batch_get(wanted, consistent_read=True))):
+            if isinstance(item, AccountItem):
+                accounts[item.pk] = _account_from(item)
+            elif isinstance(item, ProfileItem):
+                found[item.pk] = _profile_from(item)
+        members = {}
+        for key in keys:
+            pk = member_pk(key.tenant, key.member_id)
+            account = accounts.get(pk)
+            members[key] = Member(account or Account(key.member_id), found.get(pk), account is not None)
+        return members
+
+    def notifications(self, tenant: str, member_id: str, since_key: str) -> dict[str, NotificationRecord]:
+        """The member's notification records with keys from ``since_key`` on (one Query)."""
+        condition = LedgerTable.sk.between(since_key, "NOTIFY#~")
+        items = self._guard(
+            lambda: list(LedgerTable.query(member_pk(tenant, member_id), condition, consistent_read=True))
+        )
+        return {item.sk: _notification_from(item) for item in items if isinstance(item, NotificationItem)}
+
+    def claim_notification(self, tenant: str, record: NotificationRecord, previous: NotificationRecord | None) -> bool:
+        """Record the intent to send before sending: only one claimant wins (False: someone else did)."""
+        item = _notification_item(tenant, record)
+        if previous is None:
+            condition = NotificationItem.pk.does_not_exist()
+        else:
+            condition = (NotificationItem.status == previous.status) & (NotificationItem.attempts == previous.attempts)
+        try:
+            self._guard(lambda: item.save(condition=condition))
+        except StoreUnavailable as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish_notification(self, tenant: str, record: NotificationRecord) -> None:
+        """The outcome of a claimed message; only the claim holder (same attempt) may write it."""
+        item = _notification_item(tenant, record)
+        condition = (NotificationItem.status == "sending") & (NotificationItem.attempts == record.attempts)
+        try:
+            self._guard(lambda: item.save(condition=condition))
+        except StoreUnavailable as exc:
+            if not _condition_failed(exc):
+                raise
 
     def find_members(self, tenant: str, email: str | None = None, phone: str | None = None) -> list[str]:
         if email is not None:
@@ -390,6 +478,66 @@ class DynamoLedgerStore:
             if isinstance(exc, Model.DoesNotExist):
                 raise
             raise StoreUnavailable(f"storage failed: {type(exc).__name__}") from exc
+
+
+def _condition_failed(exc: Exception) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+DUE_INDEXES: dict[str, tuple[Any, Any]] = {
+    "expiry": (AccountItem.expiry_due, AccountItem.next_expiry),
+    "remind": (AccountItem.remind_due, AccountItem.remind_at),
+    "holds": (AccountItem.holds_due, AccountItem.hold_expiry),
+    "pending": (AccountItem.pending_due, AccountItem.next_available),
+}
+
+
+def _notification_item(tenant: str, record: NotificationRecord) -> NotificationItem:
+    pk = member_pk(tenant, record.member_id)
+    return NotificationItem(
+        pk,
+        record.key,
+        member_id=record.member_id,
+        hist_pk=pk,
+        seq=record.seq,
+        expiry_date=record.expiry_date,
+        days_before=record.days_before,
+        channel=record.channel,
+        points=record.points,
+        status=record.status,
+        attempts=record.attempts,
+        cost_usd_micros=record.cost_usd_micros,
+        message_id=record.message_id,
+        error=record.error,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def _notification_from(item: NotificationItem) -> NotificationRecord:
+    return NotificationRecord(
+        member_id=item.member_id,
+        key=item.sk,
+        expiry_date=item.expiry_date,
+        days_before=int(item.days_before),
+        channel=item.channel,
+        points=int(item.points),
+        status=item.status,
+        attempts=int(item.attempts),
+        seq=int(item.seq),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        cost_usd_micros=int(item.cost_usd_micros),
+        message_id=item.message_id,
+        error=item.error,
+    )
+
+
+def _history_from(item: Any) -> EntryRecord | NotificationRecord:
+    if isinstance(item, NotificationItem):
+        return _notification_from(item)
+    return _entry_from(item, item.pk.split("#", 2)[2])
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

@@ -69,6 +69,17 @@ class ProgramItem(TenantsTable, discriminator="program"):
 # --- ledger table -------------------------------------------------------------------------------
 
 
+class HistoryIndex(GlobalSecondaryIndex["LedgerTable"]):
+    """A member's history, newest first: ledger entries and notifications (both carry ``hist_pk``)."""
+
+    class Meta:
+        index_name = "history"
+        projection = AllProjection()
+
+    hist_pk = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
 class LedgerTable(Model):
     class Meta:
         table_name = "loyalty-ledger"
@@ -77,6 +88,7 @@ class LedgerTable(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     type = DiscriminatorAttribute()
+    history = HistoryIndex()
 
 
 # An open lot in the ACCOUNT item, positional to keep the item small (every balance change
@@ -99,6 +111,48 @@ class LotChangeMap(MapAttribute[str, Any]):
     expires_at = IsoTime()
 
 
+# The due indexes of the scheduled work (SPEC §7). Hash key: the member's shard (a fixed key space, so the
+# fan-out knows every value and no index partition gets hot); range key: when the job is next due for that
+# member. Sparse: an account without anything due lacks the range attribute and is not in the index.
+INDEX_SHARDS = 64
+
+
+class _DueIndex(GlobalSecondaryIndex["AccountItem"]):
+    shard = UnicodeAttribute(hash_key=True)
+
+
+class ExpiryDueIndex(_DueIndex):
+    class Meta:
+        index_name = "expiry_due"
+        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
+
+    next_expiry = IsoTime(range_key=True)
+
+
+class RemindDueIndex(_DueIndex):
+    class Meta:
+        index_name = "remind_due"
+        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
+
+    remind_at = IsoTime(range_key=True)
+
+
+class HoldsDueIndex(_DueIndex):
+    class Meta:
+        index_name = "holds_due"
+        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
+
+    hold_expiry = IsoTime(range_key=True)
+
+
+class PendingDueIndex(_DueIndex):
+    class Meta:
+        index_name = "pending_due"
+        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
+
+    next_available = IsoTime(range_key=True)
+
+
 class AccountItem(LedgerTable, discriminator="account"):
     """The member's spendable state; every balance change rewrites it under ``version``."""
 
@@ -109,8 +163,18 @@ class AccountItem(LedgerTable, discriminator="account"):
     lifetime_spend_minor = NumberAttribute(default=0)
     lots: ListAttribute[Any] = ListAttribute(default=list)  # open lots, positional: see LOT_FIELDS
     holds = ListAttribute(of=HoldMap, default=list)
-    next_expiry = IsoTime(null=True)  # earliest lot expiry, for the expiry schedule's index
+    shard = UnicodeAttribute()  # "00".."63": hash key of the due indexes
+    next_expiry = IsoTime(null=True)  # the soonest lot expiry (expiry job)
+    remind_at = IsoTime(null=True)  # the next reminder stage to look at (reminder job)
+    reminded_through = IsoTime(null=True)
+    hold_expiry = IsoTime(null=True)  # the soonest open hold's TTL (hold release job)
+    next_available = IsoTime(null=True)  # the next pending lot to announce (activation job)
+    activated_through = IsoTime(null=True)
     updated_at = IsoTime()
+    expiry_due = ExpiryDueIndex()
+    remind_due = RemindDueIndex()
+    holds_due = HoldsDueIndex()
+    pending_due = PendingDueIndex()
 
 
 class EmailIndex(GlobalSecondaryIndex["ProfileItem"]):
@@ -145,15 +209,6 @@ class ProfileItem(LedgerTable, discriminator="profile"):
     by_phone = PhoneIndex()
 
 
-class HistoryIndex(GlobalSecondaryIndex["EntryItem"]):
-    class Meta:
-        index_name = "history"
-        projection = AllProjection()
-
-    hist_pk = UnicodeAttribute(hash_key=True)
-    seq = NumberAttribute(range_key=True)
-
-
 class EntryItem(LedgerTable, discriminator="entry"):
     """An append-only ledger entry; its key is the business key of its effect."""
 
@@ -169,7 +224,6 @@ class EntryItem(LedgerTable, discriminator="entry"):
     event_id = UnicodeAttribute(null=True)
     details = MapAttribute[str, Any](null=True)
     created_at = IsoTime()
-    history = HistoryIndex()
 
 
 class RefundItem(LedgerTable, discriminator="refund"):
@@ -192,6 +246,29 @@ class HoldItem(LedgerTable, discriminator="hold"):
     expires_at = IsoTime()
     created_at = IsoTime()
     ttl = NumberAttribute(null=True)  # epoch seconds: DynamoDB removes the record a month after expiry
+
+
+class NotificationItem(LedgerTable, discriminator="notification"):
+    """One reminder message (member, expiry date, stage, channel), written *before* it is sent.
+
+    ``status``: sending (claimed) -> sent | failed (transient, retried) | invalid (bad address, final) |
+    unknown (a run died between claim and outcome: never re-sent). In the member's history at ``seq``.
+    """
+
+    member_id = UnicodeAttribute()
+    hist_pk = UnicodeAttribute()
+    seq = NumberAttribute()  # the member's ledger position when it was first claimed
+    expiry_date = UnicodeAttribute()
+    days_before = NumberAttribute()
+    channel = UnicodeAttribute()
+    points = NumberAttribute()
+    status = UnicodeAttribute()
+    attempts = NumberAttribute()
+    cost_usd_micros = NumberAttribute(default=0)
+    message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    created_at = IsoTime()
+    updated_at = IsoTime()
 
 
 class OrderVoidItem(LedgerTable, discriminator="order_void"):

@@ -85,7 +85,8 @@ class CheckoutService:
                 return HoldResult(
                     existing.hold_id, order_id, member_id, points, discount, existing.expires_at, "active"
                 )
-            account = bumped(place_hold(account, Hold(hold_id, order_id, points, expires_at), now))
+            account = place_hold(account, Hold(hold_id, order_id, points, expires_at), now)
+            account = bumped(account, tenant.current.settings, now)
             record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
             commit = Commit(member_id, account, member.account.version, tuple(expiring), hold=record)
             self.store.commit(tenant.tenant_id, commit)
@@ -117,7 +118,8 @@ class CheckoutService:
                 None,
                 {"hold_id": hold_id},
             )
-            commit = Commit(hold.member_id, bumped(account), member.account.version, (*expiring, entry))
+            account = bumped(account, tenant.current.settings, now)
+            commit = Commit(hold.member_id, account, member.account.version, (*expiring, entry))
             self.store.commit(tenant.tenant_id, commit)
             return replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * program.point_value_minor)
 
@@ -140,7 +142,7 @@ class CheckoutService:
                     raise Conflict("the hold was captured; refund the order instead", code="hold_captured")
                 return _result(hold, "released")  # released or expired already: nothing to do
             account, expiring = expire_due(member.account, now)
-            account = bumped(release_hold(account, hold_id, now))
+            account = bumped(release_hold(account, hold_id, now), tenant.current.settings, now)
             self.store.commit(
                 tenant.tenant_id, Commit(hold.member_id, account, member.account.version, tuple(expiring))
             )

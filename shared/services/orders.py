@@ -150,7 +150,8 @@ class OrderService:
             else:
                 account, movement = _zero(account, "earn")
             cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
-            account = bumped(replace(account, lifetime_spend_minor=account.lifetime_spend_minor + cash_paid))
+            spent = replace(account, lifetime_spend_minor=account.lifetime_spend_minor + cash_paid)
+            account = bumped(spent, tenant.current.settings, now)
             details: dict[str, Any] = {
                 "order_id": order.order_id,
                 "currency": order.currency,
@@ -310,7 +311,8 @@ class OrderService:
                 EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id)
             )
         refunded_now = plan.refunded_minor - before.refunded_minor
-        account = bumped(replace(account, lifetime_spend_minor=max(0, account.lifetime_spend_minor - refunded_now)))
+        account = replace(account, lifetime_spend_minor=max(0, account.lifetime_spend_minor - refunded_now))
+        account = bumped(account, tenant.current.settings, now)
         refund = RefundRecord(
             record.order_id,
             refund_id,

@@ -8,11 +8,24 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from shared.dal.ledger_store import Duplicate, VersionConflict
 from shared.errors import Transient
 from shared.ledger import Account, LotChange, expire
-from shared.records import Commit, EntryRecord, HistoryPage, HoldRecord, Member, OrderState, Profile
+from shared.program import ProgramSettings
+from shared.records import (
+    Commit,
+    EntryRecord,
+    HistoryPage,
+    HoldRecord,
+    Member,
+    MemberKey,
+    NotificationRecord,
+    OrderState,
+    Profile,
+)
+from shared.reminders import next_remind_at
 
 T = TypeVar("T")
 
@@ -26,10 +39,20 @@ class LedgerStore(Protocol):
     def history(self, tenant: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage: ...
     def find_members(self, tenant: str, email: str | None = None, phone: str | None = None) -> list[str]: ...
     def expired_since(self, tenant: str, member_id: str, after_seq: int) -> list[LotChange]: ...
+    def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]: ...
+    def notifications(self, tenant: str, member_id: str, since_key: str) -> dict[str, NotificationRecord]: ...
+    def claim_notification(
+        self, tenant: str, record: NotificationRecord, previous: NotificationRecord | None
+    ) -> bool: ...
+    def finish_notification(self, tenant: str, record: NotificationRecord) -> None: ...
 
 
-def bumped(account: Account) -> Account:
-    return replace(account, version=account.version + 1)
+def bumped(account: Account, program: ProgramSettings, now: datetime) -> Account:
+    """The account as it will be written: next version, and the reminder wake-up its lots now call for."""
+    zone = ZoneInfo(program.timezone)
+    return replace(
+        account, version=account.version + 1, remind_at=next_remind_at(account, program.reminders, zone, now)
+    )
 
 
 def expire_due(account: Account, now: datetime) -> tuple[Account, list[EntryRecord]]:

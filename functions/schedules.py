@@ -1,0 +1,81 @@
+"""Scheduled work (SPEC §7): four EventBridge schedules fan out to one SQS worker.
+
+Each schedule takes "now" from its event's ``time`` and enqueues one task per index shard; the
+worker sweeps a shard, hands the rest on before its time runs out, and reports failed records one by
+one (``ReportBatchItemFailures``, set on the event source in infra/resources.json) so that only they
+are redelivered, then dead-lettered after five receives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from chalice.app import CloudWatchEvent, SQSEvent
+
+from shared.clock import parse_ts
+from shared.container import container
+from shared.observability import logger
+from shared.services.sweep import ShardReport, ShardTask, plan_run
+
+bp = Blueprint(__name__)
+
+
+def start_run(job: str, event: CloudWatchEvent) -> dict[str, Any]:
+    now = parse_ts(event.time)
+    tasks = plan_run(job, now, event.event_id)
+    container().tasks.send(tasks)
+    logger.info("run started", extra={"job": job, "run_id": event.event_id, "now": event.time, "tasks": len(tasks)})
+    return {"job": job, "now": event.time, "tasks": len(tasks)}
+
+
+@bp.schedule("cron(5 * * * ? *)", name="expire_points", description="Expire due lots (hourly at :05)")
+def expire_points(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("expire", event)
+
+
+@bp.schedule("cron(10 * * * ? *)", name="send_reminders", description="Expiry reminder ladder (hourly at :10)")
+def send_reminders(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("remind", event)
+
+
+@bp.schedule("rate(15 minutes)", name="release_holds", description="Release holds past their TTL")
+def release_holds(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("release-holds", event)
+
+
+@bp.schedule("cron(15 * * * ? *)", name="activate_pending", description="Announce pending points now available")
+def activate_pending(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("activate-pending", event)
+
+
+@bp.on_sqs_message(queue="loyalty-sweep", batch_size=5, name="sweep_worker")
+def sweep_worker(event: SQSEvent) -> dict[str, Any]:
+    """Sweep each task's shard; a failed record is reported alone and comes back after the visibility timeout."""
+    settings = container().settings
+    context: Any = event.context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 - settings.sweep_margin_seconds
+
+    failures: list[dict[str, str]] = []
+    reports: list[ShardReport] = []
+    for record in event:
+        raw = record.to_dict()
+        try:
+            report = container().sweeper.run(ShardTask.from_json(record.body), time_left)
+            if report.handed_on is not None:
+                container().tasks.send([report.handed_on])
+            reports.append(report)
+        except Exception:
+            logger.exception("sweep task failed", extra={"message_id": raw.get("messageId")})
+            failures.append({"itemIdentifier": str(raw.get("messageId"))})
+    return {"batchItemFailures": failures, "summary": _total(reports)}
+
+
+def _total(reports: list[ShardReport]) -> dict[str, int]:
+    total: dict[str, int] = {"tasks": len(reports), "handed_on": sum(r.handed_on is not None for r in reports)}
+    for report in reports:
+        for key, value in report.summary().items():
+            total[key] = total.get(key, 0) + value
+    return total

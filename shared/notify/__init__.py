@@ -1,0 +1,1 @@
+"""Notification senders (SES e-mail, SNS SMS, SNS staff topics) and the texts they carry."""
