@@ -156,19 +156,15 @@ class Sweeper:
 
     @staticmethod
     def _record(task: ShardTask, report: ShardReport) -> None:
-        logger.info(
-            "shard swept",
-            extra={
-                "job": task.job,
-                "shard": task.shard,
-                "run_id": task.run_id,
-                **report.summary(),
-                "handed_on": report.handed_on is not None,
-            },
-        )
+        """A log line and metrics per shard that had work (64 empty shards an hour are not news)."""
+        if not (report.members or report.errors or report.handed_on):
+            return
+        extra = {"job": task.job, "shard": task.shard, "run_id": task.run_id, **report.summary()}
+        logger.info("shard swept", extra={**extra, "handed_on": report.handed_on is not None})
         name = task.job.replace("-", "_")
         metrics.add_metric(name=f"{name}_members", unit="Count", value=report.members)
-        metrics.add_metric(name=f"{name}_errors", unit="Count", value=report.errors)
+        if report.errors:
+            metrics.add_metric(name=f"{name}_errors", unit="Count", value=report.errors)
         if task.job == "expire":
             metrics.add_metric(name="PointsExpired", unit="Count", value=report.points)
             metrics.add_metric(name="LotsExpired", unit="Count", value=report.lots)

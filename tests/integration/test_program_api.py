@@ -88,6 +88,12 @@ def test_put_of_a_subset_creates_a_new_version_keeping_the_rest(client: Any, ten
         ("currency", "ZZZ"),
         ("currency", "USD"),
         ("unknown_setting", 1),
+        ("language", "de"),
+        ("sms_sender_id", "THIS-IS-TOO-LONG"),
+        ("staff_topic_arn", "arn:aws:sqs:us-east-1:123456789012:not-a-topic"),
+        ("email_from", "not an address"),
+        ("reminders", [{"days_before": 60, "channels": ["email"]}, {"days_before": 60, "channels": ["sms"]}]),
+        ("reminders", "60 days"),
     ],
 )
 def test_invalid_setting_is_422_naming_the_field(client: Any, tenant: TenantCreds, field: str, value: Any) -> None:
@@ -143,3 +149,34 @@ def test_point_value_change_applies_to_later_orders_only(client: Any, tenant: Te
     frozen.advance(timedelta(seconds=1))
     # Then the new order earns ten times as many points
     assert send(client, tenant, paid_event("o2", total=200_000))["points_earned"] == 1_000
+
+
+@pytest.mark.parametrize(
+    ("stage", "where"),
+    [
+        ({"days_before": 0, "channels": ["email"]}, "reminders.0.days_before"),
+        ({"days_before": 30, "channels": ["fax"]}, "reminders.0.channels.0"),
+        ({"days_before": 30, "channels": []}, "reminders.0.channels"),
+        ({"days_before": 30, "channels": ["sms", "sms"]}, "reminders.0.channels"),
+        ({"days_before": 30}, "reminders.0.channels"),
+    ],
+)
+def test_an_invalid_reminder_stage_is_422_naming_its_place(
+    client: Any, tenant: TenantCreds, stage: dict[str, Any], where: str
+) -> None:
+    # When a reminder ladder with one invalid stage is put
+    response = put_program(client, tenant, {"reminders": [stage]})
+    # Then the 422 names the stage's field, and the default ladder stays
+    error = assert_error(response, 422, "validation_error")
+    assert where in [d["field"] for d in error.get("details", [])], error
+    assert [s["days_before"] for s in get_program(client, tenant)["reminders"]] == [60, 45]
+
+
+def test_a_reminder_ladder_is_stored_longest_lead_first(client: Any, tenant: TenantCreds) -> None:
+    # When a ladder is put in any order, then it is kept sorted from the earliest stage to the last
+    ladder = [{"days_before": 7, "channels": ["sms"]}, {"days_before": 30, "channels": ["email", "staff_call"]}]
+    response = put_program(client, tenant, {"reminders": ladder, "language": "ru", "sms_sender_id": "Salon1"})
+    assert response.status_code == 200, response.body
+    program = get_program(client, tenant)
+    assert program["reminders"] == [ladder[1], ladder[0]]
+    assert (program["language"], program["sms_sender_id"]) == ("ru", "Salon1")
