@@ -49,7 +49,12 @@ def activate_pending(event: CloudWatchEvent) -> dict[str, Any]:
     return start_run("activate-pending", event)
 
 
-@bp.on_sqs_message(queue="loyalty-sweep", batch_size=5, name="sweep_worker")
+# The ARN here is a placeholder: infra/resources.json replaces it with the stage's queue (Fn::GetAtt). A plain
+# string, because `chalice package --merge-template` merges a dict (Chalice's Fn::Sub) key by key instead.
+QUEUE_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:loyalty-sweep"
+
+
+@bp.on_sqs_message(queue_arn=QUEUE_PLACEHOLDER, batch_size=5, name="sweep_worker")
 def sweep_worker(event: SQSEvent) -> dict[str, Any]:
     """Sweep each task's shard; a failed record is reported alone and comes back after the visibility timeout."""
     settings = container().settings

@@ -157,3 +157,41 @@ def test_the_role_has_the_hand_written_policy_only(package: Package) -> None:
     for role in roles:
         assert [p["PolicyDocument"] for p in role["Properties"]["Policies"]] == [expected]
         assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_the_scheduled_work_is_in_the_template(package: Package) -> None:
+    resources = package.template["Resources"]
+    # Four EventBridge schedules, one per job
+    schedules = {
+        name: props["Properties"]["Events"][f"{name}Event"]["Properties"]["Schedule"]
+        for name, props in resources.items()
+        if name in ("ExpirePoints", "SendReminders", "ReleaseHolds", "ActivatePending")
+    }
+    assert schedules == {
+        "ExpirePoints": "cron(5 * * * ? *)",
+        "SendReminders": "cron(10 * * * ? *)",
+        "ReleaseHolds": "rate(15 minutes)",
+        "ActivatePending": "cron(15 * * * ? *)",
+    }
+    # The worker reads the stage's queue and reports failed records one by one
+    worker = resources["SweepWorker"]["Properties"]
+    source = worker["Events"]["SweepWorkerSqsEventSource"]["Properties"]
+    assert source["Queue"] == {"Fn::GetAtt": ["SweepQueue", "Arn"]}
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert worker["Timeout"] == 900
+    # The queue hides a message longer than the worker can run, and dead-letters it after five receives
+    queue = resources["SweepQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    # The e-mail templates ship in English and Russian
+    names = {
+        r["Properties"]["Template"]["TemplateName"]["Fn::Sub"]
+        for r in resources.values()
+        if r["Type"] == "AWS::SES::Template"
+    }
+    assert names == {"loyalty-${Stage}-expiry-reminder-en", "loyalty-${Stage}-expiry-reminder-ru"}
+    env = package.template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["SWEEP_QUEUE_URL"] == {"Ref": "SweepQueue"}
