@@ -5,8 +5,8 @@ checkout routes call) against moto, with the tables built from infra/. Every exa
 tables and a fresh tenant with its own program (pending days, lot lifetime, minimum redemption, grace),
 and two members who each start with the points of one paid order. The steps are paid orders (with or
 without points, directly or through a hold), holds, captures, releases, partial refunds, refunds above
-the cash paid, cancellations (before and after payment), replays and clock moves (holds lapse, pending
-points become available, lots expire).
+the cash paid, cancellations (before and after payment), replays, clock moves (holds lapse, pending
+points become available, lots expire) and the scheduled jobs (expiry, hold release, activation), each run twice.
 
 After every step, for every member, read back from the store:
 - available + held == remaining in spendable lots - debt; pending == remaining in pending lots;
@@ -45,7 +45,7 @@ from hypothesis.stateful import (
 
 from shared import clock
 from shared.container import container
-from shared.dal.ledger_store import member_pk
+from shared.dal.ledger_store import member_pk, shard_of
 from shared.errors import AppError
 from shared.ledger import MAX_OPEN_HOLDS, Account
 from shared.money import points_for, share_floor
@@ -53,6 +53,7 @@ from shared.orders import Cart
 from shared.records import EntryRecord
 from shared.services.checkout import HoldResult
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
+from shared.services.sweep import ShardTask
 from shared.tenants import Tenant
 from tests.aws import create_tables_from_infra
 from tests.conftest import make_tenant
@@ -504,11 +505,29 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(
         step=st.sampled_from(
             [timedelta(minutes=1), timedelta(minutes=16), timedelta(days=1), timedelta(days=4), timedelta(days=31)]
-        )
+        ),
+        then=st.sampled_from([None, None, "expire", "release-holds", "activate-pending"]),
     )
-    def advance_clock(self, step: timedelta) -> None:
-        # When time passes: holds lapse, pending lots become available, lots expire
+    def advance_clock(self, step: timedelta, then: str | None) -> None:
+        # When time passes: holds lapse, pending lots become available, lots expire (and maybe a job runs then)
         self.now += step
+        self.full_read = True
+        if then is not None:
+            self.run_scheduled_job(then)
+
+    # -- scheduled jobs --------------------------------------------------------------------------
+
+    @rule(job=st.sampled_from(["expire", "release-holds", "activate-pending"]))
+    def run_scheduled_job(self, job: str) -> None:
+        # When a scheduled job sweeps the members' shards at "now" (expire: entries for lots past expiry;
+        # release-holds: lapsed holds leave the account; activate-pending: an activate entry, delta 0)
+        shards = sorted({int(shard_of(member_pk(self.tenant.tenant_id, m))) for m in MEMBERS})
+        first = [container().sweeper.run(ShardTask(job, s, self.now, "prop"), lambda: 60.0) for s in shards]
+        assert all(r.errors == 0 and r.handed_on is None for r in first), first
+        event(f"{job}: {sum(r.changed for r in first)} changed")
+        # Then running it again at the same "now" finds nothing left to do
+        again = [container().sweeper.run(ShardTask(job, s, self.now, "prop"), lambda: 60.0) for s in shards]
+        assert sum(r.changed for r in again) == 0, again
         self.full_read = True
 
     # -- invariants ------------------------------------------------------------------------------
