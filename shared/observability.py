@@ -6,6 +6,7 @@ secrets, API keys, phone numbers or e-mail addresses are ever passed to the logg
 
 from __future__ import annotations
 
+import re
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,4 +20,16 @@ metrics = Metrics(namespace="Loyalty", service="loyalty")
 # Only botocore is patched: it is the one library we call, and patching all of them costs ~25 ms of cold start.
 tracer = Tracer(service="loyalty", patch_modules=["botocore"])
 
-__all__ = ["MetricUnit", "logger", "metrics", "tracer"]
+
+_PHONE = re.compile(r"\+?\d[\d ()-]{5,}\d")
+_EMAIL = re.compile(r"[^\s@:;,<>\"']+@[^\s@:;,<>\"']+")
+
+
+def redact(text: str | None) -> str | None:
+    """A provider's error message without the phone numbers and e-mail addresses it may quote."""
+    if text is None:
+        return None
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+
+
+__all__ = ["MetricUnit", "logger", "metrics", "redact", "tracer"]

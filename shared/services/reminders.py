@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from shared.ledger import Account
 from shared.notify.aws import Delivery, Notifier
 from shared.notify.messages import Reminder, email_data, sms_text, staff_call
-from shared.observability import logger, metrics
+from shared.observability import logger, metrics, redact
 from shared.program import ProgramSettings
 from shared.records import Commit, Member, MemberKey, NotificationRecord
 from shared.reminders import DueMessage, due_messages, next_remind_at, next_sms_window, sms_window_open
@@ -215,7 +215,7 @@ class ReminderService:
                 "points": msg.points,
                 "outcome": step.outcome,
                 "cost_usd_micros": step.cost,
-                "error": error,
+                "error": redact(error),
             },
         )
         metrics.add_metric(name=f"Reminders_{step.outcome}", unit="Count", value=1)

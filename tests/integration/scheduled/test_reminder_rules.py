@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from scripts.emulator_atomicity import serialize_dynamodb_writes
 from shared.container import container
 from shared.dal.ledger_store import DynamoLedgerStore
+from shared.observability import logger
 from shared.records import Profile
 from tests.conftest import TenantCreds, make_tenant, paid_event
 from tests.integration.conftest import Clock
@@ -176,3 +178,25 @@ def test_two_overlapping_runs_send_each_message_once(client: Any, jobs: Jobs, fr
     # Then every member got exactly one e-mail and one SMS
     assert sorted(m.destinations["ToAddresses"][0] for m in emails()) == sorted(f"m{n}@example.com" for n in range(20))
     assert len(sms()) == 20
+
+
+def test_each_message_is_logged_without_the_address(
+    client: Any, jobs: Jobs, frozen: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a member with e-mail and phone, and one whose stored phone SNS rejects
+    frozen.now = EARNED
+    creds = make_tenant("shop", timezone="UTC")
+    customer(client, creds, "c1")
+    customer(client, creds, "c2", phone="+15550100")
+    DynamoLedgerStore().save_profile(creds.tenant_id, Profile("c2", "c2@example.com", "12ab", None, None, {}))
+    caplog.clear()
+    # When the stage runs
+    jobs.run("remind", datetime(2027, 4, 2, 10, 0, tzinfo=UTC))
+    # Then each message has a JSON log line (as Powertools writes it) with member, stage, channel, outcome and cost
+    lines = [json.loads(logger.registered_formatter.format(record)) for record in caplog.records]
+    logged = sorted((r["member_id"], r["channel"], r["outcome"]) for r in lines if r.get("message") == "reminder")
+    assert logged == [("c1", "email", "sent"), ("c1", "sms", "sent"), ("c2", "email", "sent"), ("c2", "sms", "invalid")]
+    assert all("cost_usd_micros" in r and r["stage_days"] == 60 for r in lines if r.get("message") == "reminder")
+    # And no line carries an address or a phone number
+    text = json.dumps(lines)
+    assert "@example.com" not in text and "79991234567" not in text and "12ab" not in text
