@@ -43,6 +43,7 @@ class Step:
     outcome: str  # sent | failed | invalid | skipped | duplicate | deferred | unknown | gave_up
     retry_at: datetime | None = None
     cost: int = 0
+    message_id: str | None = None
 
 
 class ReminderService:
@@ -122,7 +123,8 @@ class ReminderService:
         delivery = self._send(tenant, program, member, msg, address)
         self._finish(tenant, claim, delivery, now)
         retry = now + RETRY_DELAY if delivery.status == "failed" else None
-        return self._log(member, msg, Step(delivery.status, retry, delivery.cost_usd_micros), delivery.error)
+        step = Step(delivery.status, retry, delivery.cost_usd_micros, delivery.message_id)
+        return self._log(member, msg, step, delivery.error)
 
     @staticmethod
     def _address(program: ProgramSettings, member: Member, channel: str) -> str | None:
@@ -215,6 +217,7 @@ class ReminderService:
                 "points": msg.points,
                 "outcome": step.outcome,
                 "cost_usd_micros": step.cost,
+                "message_id": step.message_id,
                 "error": redact(error),
             },
         )
