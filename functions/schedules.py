@@ -8,6 +8,7 @@ are redelivered, then dead-lettered after five receives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint
@@ -29,24 +30,25 @@ def start_run(job: str, event: CloudWatchEvent) -> dict[str, Any]:
     return {"job": job, "now": event.time, "tasks": len(tasks)}
 
 
-@bp.schedule("cron(5 * * * ? *)", name="expire_points", description="Expire due lots (hourly at :05)")
-def expire_points(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("expire", event)
+# (job, Chalice function name, EventBridge expression, description): one scheduled function each, so that each
+# can be re-run alone from the Lambda console with its sample event (events/scheduled_<function>.json).
+SCHEDULES = (
+    ("expire", "expire_points", "cron(5 * * * ? *)", "Expire due lots (hourly at :05)"),
+    ("remind", "send_reminders", "cron(10 * * * ? *)", "Expiry reminder ladder (hourly at :10)"),
+    ("release-holds", "release_holds", "rate(15 minutes)", "Release holds past their TTL"),
+    ("activate-pending", "activate_pending", "cron(15 * * * ? *)", "Announce pending points now available"),
+)
 
 
-@bp.schedule("cron(10 * * * ? *)", name="send_reminders", description="Expiry reminder ladder (hourly at :10)")
-def send_reminders(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("remind", event)
+def _starter(job: str) -> Callable[[CloudWatchEvent], dict[str, Any]]:
+    def handler(event: CloudWatchEvent) -> dict[str, Any]:
+        return start_run(job, event)
+
+    return handler
 
 
-@bp.schedule("rate(15 minutes)", name="release_holds", description="Release holds past their TTL")
-def release_holds(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("release-holds", event)
-
-
-@bp.schedule("cron(15 * * * ? *)", name="activate_pending", description="Announce pending points now available")
-def activate_pending(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("activate-pending", event)
+for _job, _name, _expression, _description in SCHEDULES:
+    bp.schedule(_expression, name=_name, description=_description)(_starter(_job))
 
 
 # The ARN here is a placeholder: infra/resources.json replaces it with the stage's queue (Fn::GetAtt). A plain

@@ -6,6 +6,7 @@ operator can filter items in the console (SPEC §9). Key layout: docs in ``infra
 
 from __future__ import annotations
 
+import types
 from datetime import datetime
 from typing import Any
 
@@ -117,40 +118,13 @@ class LotChangeMap(MapAttribute[str, Any]):
 INDEX_SHARDS = 64
 
 
-class _DueIndex(GlobalSecondaryIndex["AccountItem"]):
-    shard = UnicodeAttribute(hash_key=True)
-
-
-class ExpiryDueIndex(_DueIndex):
-    class Meta:
-        index_name = "expiry_due"
-        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
-
-    next_expiry = IsoTime(range_key=True)
-
-
-class RemindDueIndex(_DueIndex):
-    class Meta:
-        index_name = "remind_due"
-        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
-
-    remind_at = IsoTime(range_key=True)
-
-
-class HoldsDueIndex(_DueIndex):
-    class Meta:
-        index_name = "holds_due"
-        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
-
-    hold_expiry = IsoTime(range_key=True)
-
-
-class PendingDueIndex(_DueIndex):
-    class Meta:
-        index_name = "pending_due"
-        projection = IncludeProjection(["type"])  # PynamoDB filters queries on the discriminator
-
-    next_available = IsoTime(range_key=True)
+def _due_index(index_name: str, range_attribute: str) -> GlobalSecondaryIndex[Any]:
+    """A due index: hash ``shard``, range the job's time attribute of the account (keys and ``type`` projected,
+    because PynamoDB filters every query on the discriminator)."""
+    meta = type("Meta", (), {"index_name": index_name, "projection": IncludeProjection(["type"])})
+    body = {"Meta": meta, "shard": UnicodeAttribute(hash_key=True), range_attribute: IsoTime(range_key=True)}
+    index_class = types.new_class(f"{index_name}_index", (GlobalSecondaryIndex,), exec_body=lambda ns: ns.update(body))
+    return index_class()  # type: ignore[no-any-return]
 
 
 class AccountItem(LedgerTable, discriminator="account"):
@@ -171,10 +145,10 @@ class AccountItem(LedgerTable, discriminator="account"):
     next_available = IsoTime(null=True)  # the next pending lot to announce (activation job)
     activated_through = IsoTime(null=True)
     updated_at = IsoTime()
-    expiry_due = ExpiryDueIndex()
-    remind_due = RemindDueIndex()
-    holds_due = HoldsDueIndex()
-    pending_due = PendingDueIndex()
+    expiry_due = _due_index("expiry_due", "next_expiry")
+    remind_due = _due_index("remind_due", "remind_at")
+    holds_due = _due_index("holds_due", "hold_expiry")
+    pending_due = _due_index("pending_due", "next_available")
 
 
 class EmailIndex(GlobalSecondaryIndex["ProfileItem"]):
