@@ -6,7 +6,9 @@ from chalice import Chalice, ConvertToMiddleware
 from functions import checkout, health, members, program, schedules, webhooks
 from shared.observability import logger, metrics, tracer
 
-app = Chalice(app_name="loyalty")
+# configure_logs=False: Chalice's own logger is named after the app, the same "loyalty" logger Powertools writes to;
+# left on, Chalice would set its level to ERROR when it finds no handler and every INFO line would be lost.
+app = Chalice(app_name="loyalty", configure_logs=False)
 # Correlation id: the API Gateway request id; the webhook route replaces it with the webhook id.
 app.register_middleware(
     ConvertToMiddleware(

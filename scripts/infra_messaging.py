@@ -30,7 +30,9 @@ def create_queues(sqs: Any, template: Path = TEMPLATE) -> dict[str, str]:
     urls: dict[str, str] = {}
     arns: dict[str, str] = {}
     for logical_id, props in sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1]):
-        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        attributes: dict[str, str] = {
+            k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props
+        }
         if "RedrivePolicy" in props:
             target = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
             attributes["RedrivePolicy"] = json.dumps(

@@ -2,10 +2,14 @@
 
 1. An AWS emulator: the given ``AWS_ENDPOINT_URL``, or a moto server embedded in this process on
    127.0.0.1:``AWS_PORT`` (default 5000). Its data lives as long as this process.
-2. The tables of infra/resources.json (existing ones are reused).
-3. The demo tenant ``demo`` (RUB, Europe/Moscow), its credentials in .local/tenant.json; reused when that file
-   still matches the emulator's data, created again when the emulator forgot it.
-4. The API: ``chalice local`` on 127.0.0.1:``PORT`` (default 8000), then a copy-paste signed example request.
+2. The tables of infra/resources.json (existing ones are reused), the queues and SES templates of the scheduled
+   work, the verified SES sender (``EMAIL_FROM``) and the demo managers' SNS topic ``loyalty-staff-demo``.
+3. The demo tenant ``demo`` (RUB, Europe/Moscow, reminders in Russian by e-mail from the verified sender, SMS
+   from "Loyalty", call tasks to that topic), its credentials in .local/tenant.json; reused when that file
+   still matches the emulator's data (its program gets those notification settings when it lacks them),
+   created again when the emulator forgot it.
+4. The API: ``chalice local`` on 127.0.0.1:``PORT`` (default 8000), then a copy-paste signed example request,
+   how to run a scheduled job (`make schedule`) and how to read the sent mail and SMS back from the emulator.
 
 Ctrl-C (or SIGTERM/SIGHUP) stops the API, then the embedded emulator, and exits 0.
 """
@@ -14,12 +18,15 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,6 +41,12 @@ from scripts.localenv import (
 )
 
 DEMO_TENANT = "demo"
+DEMO_TIMEZONE = "Europe/Moscow"
+DEMO_LIFETIME_DAYS = 365  # the default program's
+DEFAULT_ENDPOINT = "http://127.0.0.1:5000"  # what `make schedule` uses when AWS_ENDPOINT_URL is unset
+DEMO_STAFF_TOPIC = "loyalty-staff-demo"  # the demo tenant's managers: "call this customer" tasks
+DEMO_SMS_SENDER_ID = "Loyalty"
+DEMO_LANGUAGE = "ru"
 READY_TIMEOUT_SECONDS = 90
 
 
@@ -81,15 +94,64 @@ def saved_tenant_is_live(path: Path) -> dict[str, Any] | None:
     return saved if secret in tenant.webhook_secrets.get("standard", []) else None
 
 
-def ensure_demo_tenant(path: Path) -> dict[str, Any]:
+def aws_client(service: str) -> Any:
+    """A boto3 client of the configured endpoint (the emulator)."""
+    import boto3
+
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
+
+
+def create_messaging_resources() -> dict[str, str]:
+    """Queues, SES templates, the verified sender and the demo managers' topic (all idempotent): the demo
+    tenant's notification settings."""
+    from scripts.infra_messaging import create_messaging
+    from shared.settings import get_settings
+
+    made = create_messaging(aws_client, get_settings().email_from)
+    topic = aws_client("sns").create_topic(Name=DEMO_STAFF_TOPIC)["TopicArn"]
+    print(f"Queues {', '.join(made['queues'])}; e-mail templates {', '.join(made['email_templates'])}")
+    print(f"Verified SES sender {made['sender']}; staff topic {topic}")
+    return {
+        "language": DEMO_LANGUAGE,
+        "email_from": str(made["sender"]),
+        "sms_sender_id": DEMO_SMS_SENDER_ID,
+        "staff_topic_arn": str(topic),
+    }
+
+
+def ensure_notification_settings(tenant_id: str, notify: dict[str, str]) -> None:
+    """A reused tenant whose program lacks the demo notification settings gets them as a new program version."""
+    from shared import clock
+    from shared.container import container
+    from shared.program import ProgramSettings
+
+    tenants = container().tenants
+    tenants.forget(tenant_id)
+    tenant = tenants.get(tenant_id)
+    assert tenant is not None  # it was just authorized
+    current = tenant.current.settings
+    changed = {name: value for name, value in notify.items() if getattr(current, name) != value}
+    if not changed:
+        return
+    settings = ProgramSettings.model_validate({**current.model_dump(), **changed})
+    version = tenants.update_program(tenant, settings, clock.now())
+    print(f"Set {', '.join(sorted(changed))} of tenant {tenant_id} (program version {version.version})")
+
+
+def ensure_demo_tenant(path: Path, notify: dict[str, str]) -> dict[str, Any]:
     from scripts.ops import create_tenant
     from shared.program import ProgramSettings
 
     saved = saved_tenant_is_live(path)
     if saved is not None:
         print(f"Reusing tenant {saved['tenant_id']} from {shown(path)}")
+        ensure_notification_settings(saved["tenant_id"], notify)
         return saved
-    creds = create_tenant(DEMO_TENANT, ProgramSettings(currency="RUB", timezone="Europe/Moscow"))
+    program = ProgramSettings.model_validate({"currency": "RUB", "timezone": DEMO_TIMEZONE, **notify})
+    creds = create_tenant(DEMO_TENANT, program)
     if creds is None:
         endpoint = os.environ["AWS_ENDPOINT_URL"]
         raise SystemExit(f"tenant {DEMO_TENANT} exists at {endpoint} but {path} does not hold its credentials")
@@ -127,10 +189,49 @@ def banner(api: str, creds: dict[str, Any], embedded: bool) -> str:
             "A freshly signed one at any time (see README.md for the whole walk-through):",
             f"  {py} scripts/signed_curl.py order.paid --member alice --total 100000",
             "",
+            *job_hints(clock_now(), py),
+            "",
             "Stop with Ctrl-C.",
             "",
         ]
     )
+
+
+def clock_now() -> datetime:
+    from shared import clock
+
+    return clock.now()
+
+
+def job_times(now: datetime) -> tuple[datetime, datetime]:
+    """For points the demo tenant grants ``now`` (365-day lifetime, Moscow): noon Moscow on the day of the
+    60-day reminder (e-mail and SMS, inside the SMS hours) and noon on the day after they expire."""
+    zone = ZoneInfo(DEMO_TIMEZONE)
+    expiry_day = (now + timedelta(days=DEMO_LIFETIME_DAYS)).astimezone(zone).date()
+    noon = time(12, 0)
+    return (
+        datetime.combine(expiry_day - timedelta(days=60), noon, zone),
+        datetime.combine(expiry_day + timedelta(days=1), noon, zone),
+    )
+
+
+def job_hints(now: datetime, py: str) -> list[str]:
+    """How to run a scheduled job and read back what it sent, for the banner."""
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    env = "" if endpoint == DEFAULT_ENDPOINT else f"AWS_ENDPOINT_URL={endpoint} "
+    remind, expire = (at.isoformat() for at in job_times(now))
+    show = (
+        'import json,sys; d=json.load(sys.stdin); print(json.dumps({"email": d["ses"]["TemplateMessage"], '
+        '"sms": d["sns"]["SMS"]}, ensure_ascii=False, indent=2))'
+    )
+    return [
+        "Scheduled jobs (chalice local runs none): JOB is expire, remind, release-holds or activate-pending, AT the",
+        "event's time with a UTC offset. For points earned now: the 60-day reminder, then the expiry:",
+        f"  {env}make schedule JOB=remind AT={remind}",
+        f"  {env}make schedule JOB=expire AT={expire}",
+        "The e-mail and SMS sent so far, as the moto emulator keeps them:",
+        f"  curl -s {endpoint}/moto-api/data.json | {py} -c {shlex.quote(show)}",
+    ]
 
 
 def serve(port: int, creds: dict[str, Any], embedded: bool) -> int:
@@ -157,7 +258,8 @@ def run() -> int:
 
         created = create_tables()
         print(f"Created tables {', '.join(created)}" if created else "Reusing the existing tables")
-        creds = ensure_demo_tenant(tenant_file())
+        notify = create_messaging_resources()
+        creds = ensure_demo_tenant(tenant_file(), notify)
         return serve(port, creds, server is not None)
     finally:
         if server is not None:

@@ -2,6 +2,7 @@
 
   python scripts/ops.py create-tables
   python scripts/ops.py create-tenant --id shop-1 --currency RUB --timezone Europe/Moscow [--earn-rate-bp 700 ...]
+      [--language ru --sms-sender-id Shop --reminders '[{"days_before": 30, "channels": ["email"]}]' ...]
 
 Configuration from the environment: AWS_REGION, AWS_ENDPOINT_URL (an emulator; unset for AWS itself),
 TENANTS_TABLE, LEDGER_TABLE. create-tables creates the tables of infra/resources.json that are missing.
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,24 @@ def program_settings(args: argparse.Namespace) -> ProgramSettings:
         raise OpsError(f"invalid program settings: {problems}") from exc
 
 
+def json_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {text}") from exc
+
+
+def option_type(name: str) -> tuple[Callable[[str], Any], str]:
+    """How an option's text becomes the setting (int, JSON for lists, else text), and its default as shown."""
+    field = ProgramSettings.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    if field.annotation is int:
+        return int, str(default)
+    if isinstance(default, list):
+        return json_value, json.dumps([item.model_dump() for item in default])
+    return str, "unset" if default is None else str(default)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(description="Loyalty platform operations.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -91,8 +111,8 @@ def parser() -> argparse.ArgumentParser:
     tenant.add_argument("--currency", required=True, help="ISO-4217 code, e.g. RUB")
     tenant.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Moscow (default UTC)")
     for name in OPTIONAL_SETTINGS:
-        default = ProgramSettings.model_fields[name].default
-        tenant.add_argument(f"--{name.replace('_', '-')}", dest=name, type=int, help=f"default {default}")
+        kind, default = option_type(name)
+        tenant.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=f"default {default}")
     tenant.add_argument("--if-missing", action="store_true", help="an existing tenant is not an error")
     return root
 

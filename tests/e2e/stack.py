@@ -48,9 +48,11 @@ class Stack:
             raise AssertionError(f"the local stack ignored {signal.Signals(signum).name}:\n{self.output()}") from None
 
 
-def stack_env(api_port: int, tenant_file: Path, aws_port: int | None, endpoint: str | None) -> dict[str, str]:
+def stack_env(
+    api_port: int, tenant_file: Path, aws_port: int | None, endpoint: str | None, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update(PORT=str(api_port), LOCAL_TENANT_FILE=str(tenant_file), PYTHONUNBUFFERED="1")
+    env.update(PORT=str(api_port), LOCAL_TENANT_FILE=str(tenant_file), PYTHONUNBUFFERED="1", **(extra or {}))
     if aws_port is not None:
         env["AWS_PORT"] = str(aws_port)
     if endpoint is not None:
@@ -58,12 +60,14 @@ def stack_env(api_port: int, tenant_file: Path, aws_port: int | None, endpoint: 
     return env
 
 
-def start_stack(workdir: Path, tenant_file: Path, endpoint: str | None = None) -> Stack:
+def start_stack(
+    workdir: Path, tenant_file: Path, endpoint: str | None = None, extra_env: dict[str, str] | None = None
+) -> Stack:
     """`scripts/local_stack.py` on free ports: its own moto server, or the given ``endpoint``."""
     api_port = free_port()
     aws_port = None if endpoint else free_port()
     log = workdir / f"stack-{api_port}.log"
-    env = stack_env(api_port, tenant_file, aws_port, endpoint)
+    env = stack_env(api_port, tenant_file, aws_port, endpoint, extra_env)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "scripts/local_stack.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -101,3 +105,10 @@ def run_ops(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AWS_ENDPOINT_URL": stack.endpoint}
     command = [sys.executable, "scripts/ops.py", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def run_schedule(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python scripts/schedule.py ARGS` (what `make schedule` runs) against a stack's emulator."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
+    command = [sys.executable, "scripts/schedule.py", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)

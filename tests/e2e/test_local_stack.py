@@ -14,7 +14,7 @@ import pytest
 
 from scripts.localenv import ROOT
 from tests.e2e.client import Api
-from tests.e2e.stack import Stack, listening, start_stack
+from tests.e2e.stack import Stack, listening, run_ops, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +56,7 @@ def test_restart_on_the_same_emulator_reuses_tables_and_tenant(stack: Stack, e2e
     try:
         assert "Reusing the existing tables" in second.output()
         assert "Reusing tenant demo" in second.output()
+        assert "program version" not in second.output()  # its notification settings were set already
         assert stack.tenant_file.read_text() == saved
         assert Api(second.api, stack.tenant).get("/program").status == 200
     finally:
@@ -76,3 +77,23 @@ def test_restart_with_a_fresh_emulator_recreates_the_tenant(stack: Stack, e2e_di
     finally:
         assert fresh.stop(signal.SIGTERM) == 0, fresh.output()
     assert not listening(fresh.api) and not listening(fresh.endpoint)
+
+
+def test_restart_gives_a_saved_tenant_without_notification_settings_the_demo_ones(stack: Stack, e2e_dir: Path) -> None:
+    # Given .local/tenant.json of a tenant made before reminders existed (no notification settings)
+    made = run_ops(stack, "create-tenant", "--id", "e2e-legacy", "--currency", "RUB", "--timezone", "Europe/Moscow")
+    assert made.returncode == 0, made.stderr
+    legacy = e2e_dir / "legacy-tenant.json"
+    legacy.write_text(made.stdout)
+    # When `make run` starts again on the same emulator
+    again = start_stack(e2e_dir, legacy, endpoint=stack.endpoint)
+    try:
+        # Then the tenant and its credentials are reused, and a new program version has the demo's settings
+        assert "Reusing tenant e2e-legacy" in again.output()
+        program = Api(again.api, again.tenant).get("/program").body
+    finally:
+        assert again.stop(signal.SIGTERM) == 0, again.output()
+    assert json.loads(legacy.read_text()) == json.loads(made.stdout)
+    assert (program["version"], program["language"], program["sms_sender_id"]) == (2, "ru", "Loyalty")
+    assert program["email_from"] == "loyalty@example.com"
+    assert program["staff_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:loyalty-staff-demo"

@@ -163,10 +163,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def history(self, member_id: str, newest: int | None = None) -> list[EntryRecord]:
         """The member's history through the store (newest first, paged), oldest first; only the
         ``newest`` entries when given (entries are append-only, so older ones cannot have changed)."""
-        store, entries, cursor = container().orders.store, [], None
+        store, cursor = container().orders.store, None
+        entries: list[EntryRecord] = []
         while True:
             page = store.history(self.tenant.tenant_id, member_id, newest or 100, cursor)
-            entries.extend(page.entries)
+            entries.extend(e for e in page.entries if isinstance(e, EntryRecord))  # no reminders run here
             if page.cursor is None or newest:
                 return sorted(entries, key=lambda e: e.movement.seq)
             cursor = page.cursor

@@ -25,8 +25,8 @@ def lot(lot_id: str, remaining: int, earned: datetime, expires: datetime) -> Lot
     return Lot(lot_id, remaining, remaining, "order", earned, earned, expires)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_stage_fires_at_local_midnight_days_before_the_local_expiry_date() -> None:
