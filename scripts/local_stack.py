@@ -149,7 +149,7 @@ def ensure_demo_tenant(path: Path, notify: dict[str, str]) -> dict[str, Any]:
     if saved is not None:
         print(f"Reusing tenant {saved['tenant_id']} from {shown(path)}")
         ensure_notification_settings(saved["tenant_id"], notify)
-        return saved
+        return ensure_platform_secrets(path, saved)
     program = ProgramSettings.model_validate({"currency": "RUB", "timezone": DEMO_TIMEZONE, **notify})
     creds = create_tenant(DEMO_TENANT, program)
     if creds is None:
@@ -160,6 +160,27 @@ def ensure_demo_tenant(path: Path, notify: dict[str, str]) -> dict[str, Any]:
     path.write_text(json.dumps(creds, indent=2) + "\n")
     print(f"Created tenant {DEMO_TENANT}; credentials in {shown(path)}")
     return creds
+
+
+def ensure_platform_secrets(path: Path, saved: dict[str, Any]) -> dict[str, Any]:
+    """A tenant saved before a platform existed gets that platform's secret, and the file gets them all."""
+    from shared.container import container
+    from shared.tenants import WEBHOOK_PLATFORMS
+
+    tenants = container().tenants
+    tenants.forget(saved["tenant_id"])
+    tenant = tenants.get(saved["tenant_id"])
+    assert tenant is not None  # it was just authorized
+    secrets = {p: tenant.webhook_secrets.get(p, []) for p in WEBHOOK_PLATFORMS}
+    for platform in (p for p, values in secrets.items() if not values):
+        secrets[platform] = [tenants.set_webhook_secret(tenant, platform)]
+        tenant = tenants.get(saved["tenant_id"]) or tenant
+        print(f"Added a {platform} webhook secret to tenant {tenant.tenant_id}")
+    newest = {platform: values[0] for platform, values in secrets.items()}
+    if saved.get("webhook_secrets") != newest:
+        saved = {**saved, "webhook_secrets": newest}
+        path.write_text(json.dumps(saved, indent=2) + "\n")
+    return saved
 
 
 def shown(path: Path) -> str:

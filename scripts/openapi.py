@@ -42,6 +42,14 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "points_reversed, points_restored, balance, reason}`",
         {"400", "401", "404", "409", "413", "422", "503"},
     ),
+    (T + "/webhooks/shopify", "post"): (
+        "Shopify webhook (orders/paid, refunds/create, orders/cancelled), signed X-Shopify-Hmac-Sha256",
+        None,
+        "200",
+        "`{topic, results: [{status: applied|duplicate|ignored|rejected, order_id, member_id, points_earned, "
+        "points_redeemed, points_reversed, points_restored, balance, reason}]}`; unknown topics are ignored",
+        {"400", "401", "413", "503"},
+    ),
     (T + "/checkout/quote", "post"): (
         "What a cart can redeem and earn",
         QuoteIn,
@@ -53,7 +61,8 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "Reserve points for an order",
         HoldIn,
         "201",
-        "`{hold_id, order_id, member_id, points, discount_minor, expires_at, status}`",
+        "`{hold_id, code, order_id, member_id, points, discount_minor, expires_at, status}`; `code` is the "
+        "one-time checkout code a platform order's discount code may carry",
         {"400", "403", "409", "422", "503"},
     ),
     (T + "/holds/{hold_id}/capture", "post"): (

@@ -32,6 +32,7 @@ from shared import clock
 from shared.errors import AppError
 from shared.program import ProgramSettings
 from shared.settings import get_settings
+from shared.tenants import WEBHOOK_PLATFORMS
 
 OPTIONAL_SETTINGS = [name for name in ProgramSettings.model_fields if name not in ("currency", "timezone")]
 
@@ -59,9 +60,11 @@ def require_tables() -> None:
             raise OpsError(f"table {name} does not exist at {where}: run `python scripts/ops.py create-tables`")
 
 
-def credentials(tenant_id: str, api_key: str, secret: str) -> dict[str, Any]:
-    """The shape printed by create-tenant and saved by the local stack in .local/tenant.json."""
-    return {"tenant_id": tenant_id, "api_key": api_key, "webhook_secrets": {"standard": secret}}
+def credentials(tenant_id: str, api_key: str, secrets: dict[str, list[str]]) -> dict[str, Any]:
+    """The shape printed by create-tenant and saved by the local stack in .local/tenant.json: the API key and
+    each platform's newest webhook secret."""
+    newest = {platform: values[0] for platform, values in secrets.items() if values}
+    return {"tenant_id": tenant_id, "api_key": api_key, "webhook_secrets": newest}
 
 
 def create_tenant(tenant_id: str, program: ProgramSettings) -> dict[str, Any] | None:
@@ -72,7 +75,18 @@ def create_tenant(tenant_id: str, program: ProgramSettings) -> dict[str, Any] | 
     if container().tenants.get(tenant_id) is not None:
         return None
     created = container().tenants.create(tenant_id, program, clock.now())
-    return credentials(tenant_id, created.api_key, created.tenant.webhook_secrets["standard"][0])
+    return credentials(tenant_id, created.api_key, created.tenant.webhook_secrets)
+
+
+def set_webhook_secret(tenant_id: str, platform: str, secret: str | None) -> str:
+    """Store the platform's secret (Shopify's and Stripe's are issued by them) or a new one; the secret in force."""
+    from shared.container import container
+
+    require_tables()
+    tenant = container().tenants.get(tenant_id)
+    if tenant is None:
+        raise OpsError(f"tenant {tenant_id} does not exist")
+    return container().tenants.set_webhook_secret(tenant, platform, secret)
 
 
 def program_settings(args: argparse.Namespace) -> ProgramSettings:
@@ -114,6 +128,12 @@ def parser() -> argparse.ArgumentParser:
         kind, default = option_type(name)
         tenant.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=f"default {default}")
     tenant.add_argument("--if-missing", action="store_true", help="an existing tenant is not an error")
+    secret = commands.add_parser(
+        "set-webhook-secret", help="store a platform's webhook secret (the previous one stays valid once more)"
+    )
+    secret.add_argument("--id", required=True, dest="tenant_id")
+    secret.add_argument("--platform", required=True, choices=WEBHOOK_PLATFORMS)
+    secret.add_argument("--secret", help="the secret the platform shows (Shopify, Stripe); omitted: a new one")
     return root
 
 
@@ -121,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "create-tables":
         created = create_tables()
         print(f"created {', '.join(created)}" if created else "tables exist already", file=sys.stderr)
+        return 0
+    if args.command == "set-webhook-secret":
+        print(set_webhook_secret(args.tenant_id, args.platform, args.secret))
         return 0
     creds = create_tenant(args.tenant_id, program_settings(args))
     if creds is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from functools import cache
 
 BP = 10_000  # basis points in 100 %
@@ -17,6 +18,31 @@ def is_currency(code: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@cache
+def exponent(code: str) -> int:
+    """Digits after the decimal point of an ISO-4217 currency (JPY 0, USD 2, KWD 3); currencies without minor
+    units in the table (some funds and metals) count as 2."""
+    import iso4217
+
+    value = iso4217.Currency(code).exponent
+    return 2 if value is None else int(value)
+
+
+def to_minor(amount: str | int | float, currency: str) -> int:
+    """A platform's decimal amount (``"181.09"``) in minor units, exactly. An amount with more decimals than the
+    currency has, a negative or a non-number raises ``ValueError``: money is never rounded on the way in."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {amount!r}") from exc
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"not an amount: {amount!r}")
+    minor = value.scaleb(exponent(currency))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount!r} has more decimals than {currency} allows")
+    return int(minor)
 
 
 def eligible_minor(

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from shared.clock import iso
+from shared.hold_codes import code_of
 from shared.ledger import Lot
 from shared.program import ProgramVersion
 from shared.records import EntryRecord, HistoryPage, NotificationRecord, Profile
@@ -25,6 +26,7 @@ def quote(q: Quote) -> dict[str, Any]:
 def hold(h: HoldResult) -> dict[str, Any]:
     return {
         "hold_id": h.hold_id,
+        "code": code_of(h.hold_id),  # the one-time checkout code (None for holds made before codes existed)
         "order_id": h.order_id,
         "member_id": h.member_id,
         "points": h.points,

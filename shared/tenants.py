@@ -22,7 +22,8 @@ from shared.errors import Forbidden, Unprocessable
 from shared.program import ProgramSettings, ProgramVersion, version_at
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-WEBHOOK_PLATFORMS = ("standard",)
+WEBHOOK_PLATFORMS = ("standard", "shopify", "stripe", "woocommerce")
+SECRETS_KEPT = 2  # the newest secret and the one before it: a rotation never drops deliveries in flight
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,14 @@ def new_api_key() -> str:
     return "lk_" + secrets.token_urlsafe(32)
 
 
-def new_webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+def new_webhook_secret(platform: str = "standard") -> str:
+    """A fresh secret in the form the platform uses. Shopify and Stripe issue their own when the merchant creates
+    the webhook there; that one is then stored with ``set_webhook_secret`` (see README, "Platforms")."""
+    if platform == "standard":
+        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    if platform == "stripe":
+        return "whsec_" + secrets.token_hex(32)
+    return secrets.token_hex(32)  # Shopify, WooCommerce: any string; hex survives every admin form unchanged
 
 
 def key_matches(tenant: Tenant | None, presented: str | None) -> bool:
@@ -73,6 +80,7 @@ class TenantStore(Protocol):
     def load(self, tenant_id: str) -> Tenant | None: ...
     def create(self, tenant: Tenant) -> None: ...
     def add_program(self, tenant_id: str, version: ProgramVersion) -> None: ...
+    def set_webhook_secrets(self, tenant_id: str, platform: str, secrets: list[str]) -> None: ...
 
 
 class TenantDirectory:
@@ -109,7 +117,7 @@ class TenantDirectory:
             tenant_id,
             "active",
             (hash_api_key(api_key),),
-            {platform: [new_webhook_secret()] for platform in WEBHOOK_PLATFORMS},
+            {platform: [new_webhook_secret(platform)] for platform in WEBHOOK_PLATFORMS},
             (ProgramVersion(version=1, effective_at=at, settings=program),),
         )
         self._store.create(tenant)
@@ -127,3 +135,14 @@ class TenantDirectory:
         self._store.add_program(tenant.tenant_id, version)
         self.forget(tenant.tenant_id)
         return version
+
+    def set_webhook_secret(self, tenant: Tenant, platform: str, secret: str | None = None) -> str:
+        """Make ``secret`` (or a new one) the platform's newest secret; the previous one stays valid until the
+        next rotation. Returns the secret now in force."""
+        if platform not in WEBHOOK_PLATFORMS:
+            raise Unprocessable(f"platform must be one of {', '.join(WEBHOOK_PLATFORMS)}", code="unknown_platform")
+        secret = secret or new_webhook_secret(platform)
+        kept = [secret, *(s for s in tenant.webhook_secrets.get(platform, []) if s != secret)][:SECRETS_KEPT]
+        self._store.set_webhook_secrets(tenant.tenant_id, platform, kept)
+        self.forget(tenant.tenant_id)
+        return secret

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from shared.dal.ledger_store import StoreUnavailable
@@ -69,6 +69,19 @@ class DynamoTenantStore:
             reasons = {r.code for r in exc.cancellation_reasons if r}
             if "ConditionalCheckFailed" in reasons:
                 raise Conflict(f"tenant {tenant.tenant_id} exists", code="tenant_exists") from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+    def set_webhook_secrets(self, tenant_id: str, platform: str, secrets: list[str]) -> None:
+        """Replace one platform's secrets with one UpdateItem (the other platforms' are untouched)."""
+        item = TenantItem(tenant_pk(tenant_id), "TENANT")
+        try:
+            item.update(
+                actions=[TenantItem.webhook_secrets[platform].set(secrets)],  # type: ignore[index]
+                condition=TenantItem.pk.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
             raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
     def add_program(self, tenant_id: str, version: ProgramVersion) -> None:

@@ -8,12 +8,12 @@ transaction, two items.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from shared.dal.ledger_store import Duplicate
 from shared.errors import Conflict, NotFound, Unprocessable
+from shared.hold_codes import new_hold_id
 from shared.ledger import Hold, capture, place_hold, release_hold
 from shared.orders import Cart, earn, max_redeemable
 from shared.records import Commit, EntryRecord, HoldRecord
@@ -75,7 +75,7 @@ class CheckoutService:
             raise Unprocessable(f"at most {cap} points may pay for this cart", code="exceeds_redeem_share")
         discount = points * program.point_value_minor
         expires_at = now + timedelta(minutes=program.hold_ttl_minutes)
-        hold_id = "h_" + secrets.token_urlsafe(12)
+        hold_id = new_hold_id()
 
         def step() -> HoldResult:
             member = self.store.load_member(tenant.tenant_id, member_id)

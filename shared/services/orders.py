@@ -14,6 +14,7 @@ from typing import Any
 from shared.clock import iso, parse_ts
 from shared.dal.ledger_store import Duplicate
 from shared.errors import NotFound, Unprocessable
+from shared.hold_codes import hold_id_for
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
 from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, max_redeemable, plan_refund
 from shared.program import ProgramSettings
@@ -40,6 +41,7 @@ class PaidOrderIn:
     points_redeemed: int
     hold_id: str | None
     paid_at: datetime
+    hold_code: str | None = None  # a platform order's discount code that may name one of our holds
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,14 @@ class OrderService:
         if order.currency != program.currency:
             raise Unprocessable(f"orders must be in {program.currency}", code="currency_mismatch")
         _check_redeem_value(order.points_redeemed, program.point_value_minor, order.cart.total_minor)
-        hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
-        if order.hold_id and (
-            hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
-        ):
-            raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
+        if order.hold_code:
+            order, hold = self._by_code(tenant, order)
+        else:
+            hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
+            if order.hold_id and (
+                hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
+            ):
+                raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
 
         def step() -> OrderResult:
             state = self.store.load_order(tenant.tenant_id, order.order_id)
@@ -194,6 +199,18 @@ class OrderService:
 
         return with_retries(self.attempts, step, lambda dup: self._after_duplicate(tenant, order.order_id, dup))
 
+    def _by_code(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
+        """A platform order whose discount code names a hold of this customer redeems that hold's points.
+
+        The platform's total already has the discount taken off; SPEC §2 totals are before points, so the
+        discount is added back. Any other code (the shop's own discounts) leaves the order as it is."""
+        hold_id = hold_id_for(order.hold_code or "")
+        hold = self.store.get_hold(tenant.tenant_id, hold_id) if hold_id else None
+        if hold is None or hold.member_id != order.customer.member_id:
+            return order, None
+        cart = replace(order.cart, total_minor=order.cart.total_minor + hold.discount_minor)
+        return replace(order, hold_id=hold.hold_id, points_redeemed=hold.points, cart=cart), hold
+
     def _redeem(
         self,
         order: PaidOrderIn,
@@ -249,24 +266,33 @@ class OrderService:
         amount_minor: int | None,
         event_id: str | None,
         now: datetime,
+        cumulative_minor: int | None = None,
     ) -> OrderResult:
-        """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order."""
+        """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order. With
+        ``cumulative_minor`` (a platform's running total of cash refunded), the refund is what that total adds to
+        the refunds recorded so far, computed on every attempt from fresh state, so that out-of-order or
+        concurrent deliveries never refund twice."""
 
         def step() -> OrderResult:
             state = self.store.load_order(tenant.tenant_id, order_id)
             previous = next((r for r in state.refunds if r.refund_id == refund_id), None)
             if previous:
                 return _refund_result(previous, "duplicate")
+            amount = amount_minor
+            if cumulative_minor is not None:
+                amount = cumulative_minor - (state.refunds[-1].refunded_minor if state.refunds else 0)
+                if amount <= 0 and state.paid is not None:
+                    return OrderResult("ignored", order_id, state.paid.member_id, reason="nothing_new_refunded")
             if state.voided:
                 return OrderResult("ignored", order_id, reason="order_cancelled")
             if state.paid is None:
-                if amount_minor is None:  # cancelled before paid: block a late payment from earning
+                if amount is None:  # cancelled before paid: block a late payment from earning
                     self.store.commit(tenant.tenant_id, Commit("", void_order=order_id))
                     return OrderResult("applied", order_id, reason="cancelled_before_payment")
                 raise NotFound(f"order {order_id} was never paid here", code="order_not_found")
             if state.cancelled:
                 return OrderResult("ignored", order_id, state.paid.member_id, reason="order_cancelled")
-            return self._apply_refund(tenant, state, refund_id, amount_minor, event_id, now)
+            return self._apply_refund(tenant, state, refund_id, amount, event_id, now)
 
         def duplicate(dup: Duplicate) -> OrderResult | None:
             state = self.store.load_order(tenant.tenant_id, order_id)

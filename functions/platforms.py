@@ -1,0 +1,121 @@
+"""POST /v1/tenants/{tenant}/webhooks/{shopify|stripe|woocommerce}: the platforms' own webhooks (issue 4).
+
+Order of checks as for the standard webhook: size (413) → signature (401) → body of a known topic (400) → effect.
+A platform disables an endpoint that keeps failing, so what can never succeed is answered 200 with its reason:
+unknown topics, orders that were never paid here, and business rejections (another currency, too few points),
+which are logged and counted. A 5xx is left for transient faults only, so that the platform retries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from functions.http import api_view, raw_body, respond
+from shared import clock
+from shared.contacts import normalize_email, normalize_phone
+from shared.container import container
+from shared.errors import AppError, NotFound, Unauthorized, Unprocessable
+from shared.hold_codes import hold_id_for
+from shared.observability import MetricUnit, logger, metrics
+from shared.presenters import order_result
+from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
+from shared.tenants import Tenant
+from shared.webhooks import shopify
+from shared.webhooks.commands import Cancel, Command, Delivery, Ignore, Paid, Refund
+from shared.webhooks.payloads import Malformed
+
+bp = Blueprint(__name__)
+Receiver = Callable[[Mapping[str, str], bytes, Sequence[str], datetime, int], Delivery]
+ADAPTERS: dict[str, Receiver] = {"shopify": shopify.receive}
+FORM_AND_JSON = ["application/json", "application/x-www-form-urlencoded"]
+MEMBER_ID = re.compile(r"^[A-Za-z0-9._:@+\-]{1,128}$")  # as shared/api_models.MemberId
+
+
+@bp.route("/v1/tenants/{tenant_id}/webhooks/shopify", methods=["POST"], content_types=FORM_AND_JSON)
+@api_view
+def shopify_webhook(tenant_id: str) -> Response:
+    return receive("shopify", tenant_id)
+
+
+def receive(platform: str, tenant_id: str) -> Response:
+    request = bp.current_request
+    body = raw_body(request)
+    now = clock.now()
+    tenant = container().tenants.get(tenant_id)
+    if tenant is None or tenant.status != "active":  # indistinguishable from a bad signature
+        raise Unauthorized("signature does not match", code="invalid_signature")
+    secrets = tenant.webhook_secrets.get(platform, [])
+    try:
+        delivery = ADAPTERS[platform](
+            request.headers, body, secrets, now, container().settings.webhook_tolerance_seconds
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a field of the wrong shape or value
+        raise Malformed(f"the {platform} payload is not valid: {type(exc).__name__}") from exc
+    logger.set_correlation_id(delivery.key or None)
+    logger.append_keys(tenant_id=tenant_id, platform=platform)
+    results = [_apply(tenant, command, f"{platform}:{delivery.key}", now) for command in delivery.commands]
+    for result in results:
+        metrics.add_metric(name=f"Webhook_{result.status}", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "platform event",
+            extra={
+                "topic": delivery.topic,
+                "order_id": result.order_id,
+                "status": result.status,
+                "reason": result.reason,
+            },
+        )
+    return respond({"topic": delivery.topic, "results": [order_result(r) for r in results]})
+
+
+def _apply(tenant: Tenant, command: Command, event_id: str, now: datetime) -> OrderResult:
+    orders = container().orders
+    try:
+        if isinstance(command, Paid):
+            return orders.paid(tenant, _order(command), event_id, now)
+        if isinstance(command, Refund):
+            return orders.refunded(
+                tenant,
+                command.order_id,
+                command.refund_id,
+                command.amount_minor,
+                event_id,
+                now,
+                command.cumulative_minor,
+            )
+        if isinstance(command, Cancel):
+            return orders.refunded(tenant, command.order_id, "CANCEL", None, event_id, now)
+    except NotFound as exc:
+        return OrderResult("ignored", _order_id(command), reason=exc.code)
+    except AppError as exc:
+        if exc.status >= 500:
+            raise
+        logger.warning("platform event rejected", extra={"code": exc.code})
+        return OrderResult("rejected", _order_id(command), reason=exc.code)
+    assert isinstance(command, Ignore)
+    return OrderResult("ignored", "", reason=command.reason)
+
+
+def _order_id(command: Command) -> str:
+    return str(getattr(command, "order_id", ""))
+
+
+def _order(paid: Paid) -> PaidOrderIn:
+    c = paid.customer
+    customer = CustomerIn(c.member_id, _contact(normalize_email, c.email), _contact(normalize_phone, c.phone), c.name)
+    if not MEMBER_ID.match(c.member_id):
+        raise Unprocessable("the platform's customer id cannot be a member id", code="invalid_member_id")
+    hold_code = next((code for code in paid.hold_codes if hold_id_for(code)), None)
+    return PaidOrderIn(paid.order_id, customer, paid.currency, paid.cart, 0, None, paid.paid_at, hold_code)
+
+
+def _contact(normalize: Callable[[str], str], value: Any) -> str | None:
+    try:
+        return normalize(str(value)) if value else None
+    except Unprocessable:
+        return None  # contact data on an order is best effort; never logged

@@ -1,0 +1,107 @@
+"""Shopify webhooks (issue 4): ``orders/paid``, ``refunds/create``, ``orders/cancelled``.
+
+Signature: ``X-Shopify-Hmac-Sha256`` (or the unprefixed ``shopify-hmac-sha256`` of Events deliveries) is
+``base64(HMAC-SHA256(secret, raw body))``. Shopify signs no timestamp, so replays are stopped by deduplication:
+the key is ``X-Shopify-Event-Id`` when present, else ``X-Shopify-Webhook-Id``, and every effect also sits on a
+business key (order id, refund id). Ids stay strings: Shopify's exceed 2^53. Amounts are decimal strings in the
+shop's currency, converted with the currency's ISO-4217 exponent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from shared.clock import parse_ts
+from shared.money import to_minor
+from shared.orders import Cart
+from shared.webhooks.commands import Cancel, Command, Customer, Delivery, Ignore, Line, Paid, Refund
+from shared.webhooks.payloads import Malformed, json_object, text
+from shared.webhooks.signatures import base64_body_hmac, header
+
+TOPICS = ("orders/paid", "refunds/create", "orders/cancelled")
+NOT_CASH = {"gift_card"}  # a refund to a gift card gives no cash back
+
+
+def receive(headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime, tolerance: int) -> Delivery:
+    base64_body_hmac(header(headers, "shopify-hmac-sha256", "X-Shopify-Hmac-Sha256"), body, secrets)
+    topic = header(headers, "shopify-topic", "X-Shopify-Topic") or ""
+    key = header(headers, "shopify-event-id", "X-Shopify-Event-Id", "shopify-webhook-id", "X-Shopify-Webhook-Id")
+    if topic not in TOPICS:
+        return Delivery(key or "", topic, [Ignore(f"topic {topic or 'missing'} is not used")])
+    if not key:
+        raise Malformed("X-Shopify-Webhook-Id is missing")
+    payload = json_object(body)
+    return Delivery(key, topic, [_command(topic, payload)])
+
+
+def _command(topic: str, order: dict[str, Any]) -> Command:
+    if topic == "orders/paid":
+        return paid(order)
+    if topic == "refunds/create":
+        return refund(order)
+    return Cancel(text(order, "id"))
+
+
+def paid(order: dict[str, Any]) -> Command:
+    currency = text(order, "currency")
+    customer = customer_of(order)
+    if customer is None:
+        return Ignore("the order has no customer id, e-mail or phone")
+    total = to_minor(order.get("current_total_price") or text(order, "total_price"), currency)
+    cart = Cart(total, _shipping(order, currency), to_minor(order.get("current_total_tax") or "0", currency))
+    codes = tuple(str(d.get("code")) for d in order.get("discount_codes") or [] if d.get("code"))
+    return Paid(
+        text(order, "id"),
+        customer,
+        currency,
+        cart,
+        parse_ts(text(order, "processed_at")),
+        codes,
+        tuple(_line(item, currency) for item in order.get("line_items") or []),
+    )
+
+
+def customer_of(order: dict[str, Any]) -> Customer | None:
+    person = order.get("customer") or {}
+    email = order.get("email") or order.get("contact_email") or person.get("email")
+    phone = order.get("phone") or person.get("phone")
+    member_id = str(person["id"]) if person.get("id") is not None else (email or phone)
+    if not member_id:
+        return None
+    name = " ".join(str(p) for p in (person.get("first_name"), person.get("last_name")) if p) or None
+    return Customer(str(member_id).lower() if member_id == email else str(member_id), email, phone, name)
+
+
+def _shipping(order: dict[str, Any], currency: str) -> int:
+    shop = (order.get("total_shipping_price_set") or {}).get("shop_money") or {}
+    if shop.get("amount") is not None:
+        return to_minor(shop["amount"], currency)
+    return sum(to_minor(line.get("price", "0"), currency) for line in order.get("shipping_lines") or [])
+
+
+def _line(item: dict[str, Any], currency: str) -> Line:
+    quantity = int(item.get("quantity") or 1)
+    amount = to_minor(item.get("price", "0"), currency) * quantity
+    sku = str(item.get("sku") or item.get("variant_id") or item.get("id"))
+    return Line(sku, item.get("product_type") or None, quantity, amount)
+
+
+def refund(payload: dict[str, Any]) -> Command:
+    """The cash given back: successful ``refund`` transactions, gift cards excluded."""
+    cash = 0
+    for t in payload.get("transactions") or []:
+        if t.get("kind") == "refund" and t.get("status") in (None, "success") and t.get("gateway") not in NOT_CASH:
+            cash += to_minor(t.get("amount"), text(t, "currency") if t.get("currency") else _currency(payload))
+    if cash <= 0:
+        return Ignore("the refund gives no cash back")
+    return Refund(text(payload, "order_id"), text(payload, "id"), amount_minor=cash)
+
+
+def _currency(payload: dict[str, Any]) -> str:
+    for line in payload.get("refund_line_items") or []:
+        code = (((line.get("subtotal_set") or {}).get("shop_money")) or {}).get("currency_code")
+        if code:
+            return str(code)
+    raise Malformed("the refund names no currency")
