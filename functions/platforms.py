@@ -25,13 +25,17 @@ from shared.observability import MetricUnit, logger, metrics
 from shared.presenters import order_result
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
 from shared.tenants import Tenant
-from shared.webhooks import shopify
+from shared.webhooks import shopify, stripe, woocommerce
 from shared.webhooks.commands import Cancel, Command, Delivery, Ignore, Paid, Refund
 from shared.webhooks.payloads import Malformed
 
 bp = Blueprint(__name__)
 Receiver = Callable[[Mapping[str, str], bytes, Sequence[str], datetime, int], Delivery]
-ADAPTERS: dict[str, Receiver] = {"shopify": shopify.receive}
+ADAPTERS: dict[str, Receiver] = {
+    "shopify": shopify.receive,
+    "stripe": stripe.receive,
+    "woocommerce": woocommerce.receive,
+}
 FORM_AND_JSON = ["application/json", "application/x-www-form-urlencoded"]
 MEMBER_ID = re.compile(r"^[A-Za-z0-9._:@+\-]{1,128}$")  # as shared/api_models.MemberId
 
@@ -40,6 +44,18 @@ MEMBER_ID = re.compile(r"^[A-Za-z0-9._:@+\-]{1,128}$")  # as shared/api_models.M
 @api_view
 def shopify_webhook(tenant_id: str) -> Response:
     return receive("shopify", tenant_id)
+
+
+@bp.route("/v1/tenants/{tenant_id}/webhooks/stripe", methods=["POST"], content_types=FORM_AND_JSON)
+@api_view
+def stripe_webhook(tenant_id: str) -> Response:
+    return receive("stripe", tenant_id)
+
+
+@bp.route("/v1/tenants/{tenant_id}/webhooks/woocommerce", methods=["POST"], content_types=FORM_AND_JSON)
+@api_view
+def woocommerce_webhook(tenant_id: str) -> Response:
+    return receive("woocommerce", tenant_id)
 
 
 def receive(platform: str, tenant_id: str) -> Response:

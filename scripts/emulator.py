@@ -11,7 +11,7 @@ import threading
 
 from moto.server import ThreadedMotoServer
 
-from scripts.emulator_atomicity import serialize_dynamodb_writes
+from scripts.emulator_atomicity import cheap_transaction_backups, serialize_dynamodb_writes
 from scripts.localenv import port_is_free
 
 START_TIMEOUT_SECONDS = 15
@@ -26,6 +26,7 @@ def start_moto(port: int) -> ThreadedMotoServer:
     if not port_is_free(port):
         raise EmulatorError(f"port {port} is busy: set AWS_PORT to a free port, or AWS_ENDPOINT_URL to an emulator")
     serialize_dynamodb_writes()
+    cheap_transaction_backups()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per emulated AWS request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     starter = threading.Thread(target=server.start, daemon=True)  # start() waits forever if the bind fails

@@ -50,6 +50,21 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "points_redeemed, points_reversed, points_restored, balance, reason}]}`; unknown topics are ignored",
         {"400", "401", "413", "503"},
     ),
+    (T + "/webhooks/stripe", "post"): (
+        "Stripe webhook (checkout.session.completed, charge.refunded), signed Stripe-Signature",
+        None,
+        "200",
+        "`{topic, results: [...]}` as for Shopify; unknown event types are ignored",
+        {"400", "401", "413", "503"},
+    ),
+    (T + "/webhooks/woocommerce", "post"): (
+        "WooCommerce webhook (order.created, order.updated; refunds inside order.updated), signed "
+        "X-WC-Webhook-Signature; the unsigned creation ping gets 200",
+        None,
+        "200",
+        "`{topic, results: [...]}` as for Shopify; unknown topics are ignored",
+        {"400", "401", "413", "503"},
+    ),
     (T + "/checkout/quote", "post"): (
         "What a cart can redeem and earn",
         QuoteIn,

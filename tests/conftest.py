@@ -42,9 +42,11 @@ def aws() -> Iterator[None]:
     import boto3
     from moto import mock_aws
 
+    from scripts.emulator_atomicity import cheap_transaction_backups
     from shared.container import reset
     from tests.aws import create_tables_from_infra
 
+    cheap_transaction_backups()
     with mock_aws():
         create_tables_from_infra(boto3.client("dynamodb", region_name="us-east-1"))
         reset()
