@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from scripts.emulator_atomicity import serialize_dynamodb_writes
 from scripts.infra_messaging import create_messaging
 from scripts.scheduler import FixedBudget, RunSummary, run_job
 
@@ -47,6 +48,8 @@ class Jobs:
 
 @pytest.fixture
 def jobs(messaging: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Jobs]:
+    # The worker's threads share the in-process moto, which is not thread-safe: serialize it as the local stack does
+    serialize_dynamodb_writes()
     monkeypatch.setenv("SWEEP_MARGIN_SECONDS", "0")
     from shared.container import reset
 
