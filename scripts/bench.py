@@ -33,7 +33,10 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass, field
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scripts.bench_expiry import ExpiryRun
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -313,13 +316,13 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0)
 
 @contextmanager
 def ministack() -> Iterator[str]:
-    """Run ministack (DynamoDB only) on a free loopback port for the duration of the block."""
+    """Run ministack (DynamoDB and SQS) on a free loopback port for the duration of the block."""
     port = free_port()
     env = {
         **os.environ,
         "GATEWAY_PORT": str(port),
         "BIND_HOST": "127.0.0.1",
-        "SERVICES": "dynamodb",
+        "SERVICES": "dynamodb,sqs",
         "IOT_MTLS_ENABLED": "0",
         "SFTP_ENABLED": "0",
         "LOG_LEVEL": "WARNING",
@@ -629,10 +632,8 @@ def measure_quietly(bench: Bench, request: Callable[[], Any]) -> Measurement:
     return bench.results.pop(before)
 
 
-def run_dynamodb_bench(endpoint: str) -> tuple[list[Measurement], list[SweepPoint], dict[str, Any]]:
+def run_dynamodb_bench(endpoint: str, recorder: Recorder) -> tuple[list[Measurement], list[SweepPoint], dict[str, Any]]:
     configure_environment(endpoint)
-    recorder = Recorder()
-    recorder.install()
     source = create_tables()
     creds = create_tenant()
     from chalice.test import Client
@@ -651,6 +652,28 @@ def run_dynamodb_bench(endpoint: str) -> tuple[list[Measurement], list[SweepPoin
     settings = container().settings
     info = {"tables_from": source, "tenants_table": settings.tenants_table, "ledger_table": settings.ledger_table}
     return bench.results, sweep, info
+
+
+def run_expiry(recorder: Recorder) -> list[ExpiryRun]:
+    """Expiry at scale through the scheduled function and the SQS worker (scripts/bench_expiry.py)."""
+    import boto3
+
+    from scripts.bench_expiry import run_expiry_bench
+    from scripts.infra_messaging import create_queues
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = create_queues(sqs)["loyalty-sweep"]
+    os.environ["SWEEP_QUEUE_URL"] = url
+    with redirect_stdout(StringIO()):  # the worker's log lines
+        return run_expiry_bench(recorder, sqs, url)
+
+
+def print_expiry(runs: list[ExpiryRun]) -> dict[str, Any]:
+    from scripts.bench_expiry import report
+    from shared.container import container
+    from shared.dal.models import INDEX_SHARDS
+
+    return report(runs, INDEX_SHARDS, container().settings.sweep_threads)
 
 
 # --- targets -----------------------------------------------------------------------------------------------------
@@ -932,12 +955,16 @@ def measurement_json(m: Measurement, tenants_table: str) -> dict[str, Any]:
 def main() -> int:
     started = time.perf_counter()
     errors: list[str] = []
+    recorder = Recorder()
+    recorder.install()
     with ministack() as endpoint:
-        results, sweep, info = run_dynamodb_bench(endpoint)
+        results, sweep, info = run_dynamodb_bench(endpoint, recorder)
+        expiry_runs = run_expiry(recorder)
     print(f"DynamoDB per operation (ministack, in-process HTTP handlers; tables from {info['tables_from']}):\n")
     print_operations(results, info["tenants_table"])
     print_items(results)
     print_sweep(sweep)
+    expiry = print_expiry(expiry_runs)
     imports = import_times()
     print_imports(imports)
     package = package_size()
@@ -947,6 +974,7 @@ def main() -> int:
     report = {
         "dynamodb": [measurement_json(m, info["tenants_table"]) for m in results],
         "lot_sweep": [asdict(p) for p in sweep],
+        "expiry": expiry,
         "cold_import": imports,
         "package": package,
         "environment": info,

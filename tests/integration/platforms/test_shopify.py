@@ -192,3 +192,18 @@ def test_a_hold_code_in_discount_codes_captures_the_hold(client: Any, shop: Any)
     assert (result["points_redeemed"], result["points_earned"]) == (30, 9)
     view = member(client, shop, "1073339475")
     assert (view["held"], view["balance"]) == (0, 100 - 30 + 9)
+
+
+def test_cancelling_a_partly_refunded_order_takes_back_what_is_left(client: Any, shop: Any) -> None:
+    # Given order 450789469 paid 598.94 USD here (29 points) and partly refunded by 209.00 (10 points back)
+    post_webhook(client, shop, paid_event("450789469", "c9", 59_894, currency="USD"))
+    refund = fixture("shopify_refunds_create_multi_line.json")
+    response = post(client, "shop", "shopify", refund, signed(refund, "refunds/create", "wh-5"))
+    assert body(response)["results"][0]["points_reversed"] == 10
+    # When Shopify reports the order cancelled with only that refund made (current total 199.65 of 598.94)
+    raw = fixture("shopify_orders_cancelled_partially_refunded.json")
+    response = post(client, "shop", "shopify", raw, signed(raw, "orders/cancelled", "wh-6"))
+    # Then the cancellation takes back the other 19 points: a cancelled order earns nothing (SPEC §3)
+    [result] = body(response)["results"]
+    assert (result["status"], result["order_id"], result["points_reversed"]) == ("applied", "450789469", 19)
+    assert member(client, shop, "c9")["balance"] == 0

@@ -209,3 +209,16 @@ def test_a_hold_code_in_coupon_lines_captures_the_hold(client: Any, shop: Any, f
     assert (result["points_redeemed"], result["points_earned"]) == (30, 9)
     view = member(client, shop, "john.doe@example.com")
     assert (view["held"], view["balance"]) == (0, 1000 - 30 + 9)
+
+
+def test_the_refund_object_matches_the_orders_refunds_entry_and_is_no_order_body(client: Any, shop: Any) -> None:
+    # Given WooCommerce's refund 726 of order 723 (REST shape: there is no core refund topic)
+    refund = json.loads(fixture("woocommerce_order_refund.json"))
+    entry = next(e for e in json.loads(fixture(WITH_REFUNDS))["refunds"] if e["id"] == refund["id"])
+    # Then the order's refunds[] entry that the adapter reads carries the same amount, negated
+    assert entry["total"] == "-" + refund["amount"]
+    # And the refund object sent on an order topic is no order: 400, nothing written
+    before = ledger_items()
+    raw = fixture("woocommerce_order_refund.json")
+    assert_error(send(client, raw, signed(raw, "order.updated")), 400, "malformed_payload")
+    assert ledger_items() == before
