@@ -31,6 +31,21 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 T = "/v1/tenants/{tenant_id}"
 ERRORS = {"400", "401", "403", "404", "409", "413", "422", "503"}
 
+PLATFORM_ERRORS = {"400", "401", "413", "503"}
+PLATFORM_RESULT = (
+    "`{topic, results: [{status: applied|duplicate|ignored|rejected, order_id, member_id, points_earned, "
+    "points_redeemed, points_reversed, points_restored, balance, reason}]}`; unknown topics are ignored"
+)
+PLATFORMS = [
+    ("shopify", "Shopify webhook (orders/paid, refunds/create, orders/cancelled)", "signed X-Shopify-Hmac-Sha256"),
+    ("stripe", "Stripe webhook (checkout.session.completed, charge.refunded)", "signed Stripe-Signature"),
+    (
+        "woocommerce",
+        "WooCommerce webhook (order.created, order.updated; refunds inside order.updated)",
+        "signed X-WC-Webhook-Signature; the unsigned creation ping gets 200",
+    ),
+]
+
 # (path, method): (summary, request model, success status, response description, error statuses)
 ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[str]]] = {
     ("/v1/health", "get"): ("Liveness", None, "200", "`{status: ok}`", set()),
@@ -42,29 +57,10 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "points_reversed, points_restored, balance, reason}`",
         {"400", "401", "404", "409", "413", "422", "503"},
     ),
-    (T + "/webhooks/shopify", "post"): (
-        "Shopify webhook (orders/paid, refunds/create, orders/cancelled), signed X-Shopify-Hmac-Sha256",
-        None,
-        "200",
-        "`{topic, results: [{status: applied|duplicate|ignored|rejected, order_id, member_id, points_earned, "
-        "points_redeemed, points_reversed, points_restored, balance, reason}]}`; unknown topics are ignored",
-        {"400", "401", "413", "503"},
-    ),
-    (T + "/webhooks/stripe", "post"): (
-        "Stripe webhook (checkout.session.completed, charge.refunded), signed Stripe-Signature",
-        None,
-        "200",
-        "`{topic, results: [...]}` as for Shopify; unknown event types are ignored",
-        {"400", "401", "413", "503"},
-    ),
-    (T + "/webhooks/woocommerce", "post"): (
-        "WooCommerce webhook (order.created, order.updated; refunds inside order.updated), signed "
-        "X-WC-Webhook-Signature; the unsigned creation ping gets 200",
-        None,
-        "200",
-        "`{topic, results: [...]}` as for Shopify; unknown topics are ignored",
-        {"400", "401", "413", "503"},
-    ),
+    **{
+        (T + f"/webhooks/{platform}", "post"): (f"{title}; {what}", None, "200", PLATFORM_RESULT, PLATFORM_ERRORS)
+        for platform, title, what in PLATFORMS
+    },
     (T + "/checkout/quote", "post"): (
         "What a cart can redeem and earn",
         QuoteIn,
