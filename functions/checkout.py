@@ -10,7 +10,7 @@ from shared.api_models import CaptureIn, HoldIn, QuoteIn
 from shared.container import container
 from shared.errors import Unprocessable
 from shared.observability import MetricUnit, metrics
-from shared.orders import Cart
+from shared.rules import Cart, lines_from
 
 bp = Blueprint(__name__)
 PREFIX = "/v1/tenants/{tenant_id}"
@@ -21,7 +21,7 @@ PREFIX = "/v1/tenants/{tenant_id}"
 def quote(tenant_id: str) -> Response:
     tenant = authorized(bp.current_request, tenant_id)
     body = parse_body(bp.current_request, QuoteIn)
-    cart = Cart(body.total_minor, body.shipping_minor, body.tax_minor)
+    cart = Cart(body.total_minor, body.shipping_minor, body.tax_minor, lines_from(body.items))
     result = container().checkout.quote(tenant, body.member_id, body.currency, cart, clock.now())
     return respond(presenters.quote(result))
 

@@ -45,8 +45,9 @@ def find_members(tenant_id: str) -> Response:
 @bp.route(PREFIX + "/{member_id}", methods=["GET"])
 @api_view
 def get_member(tenant_id: str, member_id: str) -> Response:
-    authorized(bp.current_request, tenant_id)
-    view = container().members.view(tenant_id, _member_id(member_id), clock.now())
+    tenant = authorized(bp.current_request, tenant_id)
+    now = clock.now()
+    view = container().members.view(tenant_id, _member_id(member_id), tenant.program_at(now).settings, now)
     return respond(presenters.member(view))
 
 

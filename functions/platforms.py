@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -127,7 +128,8 @@ def _order(paid: Paid) -> PaidOrderIn:
     if not MEMBER_ID.match(c.member_id):
         raise Unprocessable("the platform's customer id cannot be a member id", code="invalid_member_id")
     hold_code = next((code for code in paid.hold_codes if hold_id_for(code)), None)
-    return PaidOrderIn(paid.order_id, customer, paid.currency, paid.cart, 0, None, paid.paid_at, hold_code)
+    cart = replace(paid.cart, lines=paid.lines)  # lines carry the categories and SKUs the rules weigh
+    return PaidOrderIn(paid.order_id, customer, paid.currency, cart, 0, None, paid.paid_at, hold_code)
 
 
 def _contact(normalize: Callable[[str], str], value: Any) -> str | None:

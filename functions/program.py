@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from chalice import Blueprint, Response
 
 from functions.http import api_view, authorized, parse_json, raw_body, respond
@@ -28,7 +30,8 @@ def put_program(tenant_id: str) -> Response:
     if not isinstance(payload, dict):
         raise Unprocessable("body must be a JSON object", code="validation_error")
     payload = {k: v for k, v in payload.items() if k not in ("version", "effective_at")}
-    merged = {**tenant.current.settings.model_dump(), **payload}  # PUT of a subset keeps the rest
-    settings = ProgramSettings.model_validate(merged, strict=True)
+    merged = {**tenant.current.settings.model_dump(mode="json"), **payload}  # PUT of a subset keeps the rest
+    # JSON-mode strict validation: "5" is not an int, yet ISO-8601 strings are datetimes, as on the wire
+    settings = ProgramSettings.model_validate_json(json.dumps(merged), strict=True)
     version = container().tenants.update_program(tenant, settings, clock.now())
     return respond(presenters.program(version))

@@ -18,8 +18,8 @@ from shared.contacts import normalize_email, normalize_phone
 from shared.container import container
 from shared.errors import Unauthorized, Unprocessable
 from shared.observability import MetricUnit, logger, metrics
-from shared.orders import Cart
 from shared.presenters import order_result
+from shared.rules import Cart, lines_from
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
 from shared.tenants import Tenant
 from shared.webhooks import standard
@@ -67,7 +67,7 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
             c.name,
             c.birthday.isoformat() if c.birthday else None,
         )
-        cart = Cart(data.total_minor, data.shipping_minor, data.tax_minor)
+        cart = Cart(data.total_minor, data.shipping_minor, data.tax_minor, lines_from(data.items))
         order = PaidOrderIn(
             data.order_id, customer, data.currency, cart, data.points_redeemed, data.hold_id, data.paid_at
         )

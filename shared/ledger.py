@@ -93,6 +93,13 @@ class Account:
     remind_at: datetime | None = None  # the next reminder stage to look at (set by the services)
     reminded_through: datetime | None = None  # every stage firing up to here has been handled
     activated_through: datetime | None = None  # pending lots available by here have been announced
+    # Standing under the program rules (SPEC §8), see ``shared.rules.Standing``
+    tier: str | None = None  # reached by spend after the last order, or kept by the last evaluation
+    spend_months: tuple[tuple[str, int], ...] = ()  # ("YYYY-MM" tenant time, cash minus refunds), last 13 months
+    paid_orders: int = 0
+    boost_until: datetime | None = None  # a post-purchase boost runs until here
+    boost_discount_open: bool = False  # its discount on the next order is still unused
+    abc_class: str | None = None  # A | B | C of the last ABC classification
 
     @property
     def next_expiry(self) -> datetime | None:

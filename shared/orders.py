@@ -11,28 +11,9 @@ from datetime import datetime, timedelta
 
 from shared.errors import Unprocessable
 from shared.ledger import Credit, LotChange
-from shared.money import eligible_minor, points_for, share_floor
+from shared.money import eligible_minor, share_floor
 from shared.program import ProgramSettings
-
-
-@dataclass(frozen=True)
-class Cart:
-    total_minor: int
-    shipping_minor: int = 0
-    tax_minor: int = 0
-
-
-@dataclass(frozen=True)
-class EarnQuote:
-    eligible_minor: int
-    points: int
-
-
-def earn(cart: Cart, points_redeemed: int, program: ProgramSettings) -> EarnQuote:
-    eligible = eligible_minor(
-        cart.total_minor, cart.shipping_minor, cart.tax_minor, points_redeemed, program.point_value_minor
-    )
-    return EarnQuote(eligible, points_for(eligible, program.earn_rate_bp, program.point_value_minor))
+from shared.rules import Cart, Earning
 
 
 def max_redeemable(cart: Cart, available: int, program: ProgramSettings) -> int:
@@ -43,9 +24,12 @@ def max_redeemable(cart: Cart, available: int, program: ProgramSettings) -> int:
     return points if points >= program.min_redeem_points else 0
 
 
-def earn_credit(points: int, paid_at: datetime, program: ProgramSettings) -> Credit:
+def earn_credits(earning: Earning, paid_at: datetime, program: ProgramSettings) -> list[Credit]:
+    """The permanent program's lot, then one lot per promo with the promo's own lifetime (SPEC §8)."""
     available_at = paid_at + timedelta(days=program.pending_days)
-    return Credit(points, "order", available_at, paid_at + timedelta(days=program.lifetime_days))
+    credits = [Credit(earning.points, "order", available_at, paid_at + timedelta(days=program.lifetime_days))]
+    credits += [Credit(p.points, "promo", available_at, p.expires_at) for p in earning.promos]
+    return [c for c in credits if c.points > 0]
 
 
 @dataclass(frozen=True)

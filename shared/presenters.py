@@ -63,7 +63,10 @@ def member(view: MemberView) -> dict[str, Any]:
         "pending": b.pending,
         "held": b.held,
         "debt": b.debt,
-        "tier": None,
+        "tier": view.tier,
+        "tier_spend_minor": view.tier_spend_minor,
+        "vip": view.vip,
+        "boost_until": iso(view.boost_until) if view.boost_until else None,
         "lifetime_spend_minor": view.lifetime_spend_minor,
         "lots": [lot(x) for x in view.lots],
         **profile(view.profile),
@@ -117,4 +120,8 @@ def history(page: HistoryPage) -> dict[str, Any]:
 
 
 def program(version: ProgramVersion) -> dict[str, Any]:
-    return {"version": version.version, "effective_at": iso(version.effective_at), **version.settings.model_dump()}
+    return {
+        "version": version.version,
+        "effective_at": iso(version.effective_at),
+        **version.settings.model_dump(mode="json"),
+    }

@@ -1,13 +1,16 @@
-"""A tenant's program settings (SPEC §2-§4): validated on write, versioned by effective time."""
+"""A tenant's program settings (SPEC §2-§4, §8): validated on write, versioned by effective time.
+
+Rates and multipliers are basis points (10000 = 100 % = ×1). The rules of SPEC §8 are plain data here; what
+they do to an order is ``shared.rules``."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.money import is_currency
 
@@ -30,6 +33,112 @@ class ReminderStage(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("a channel may appear once per stage")
         return value
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+Bp = Field(ge=0, le=10_000)
+Multiplier = Field(ge=0, le=100_000)  # up to ×10
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(Rule):
+    """Reached when the member's spend before an order is at least ``min_spend_minor``."""
+
+    name: str = Field(min_length=1, max_length=64)
+    min_spend_minor: int = Field(ge=0, le=10**12)
+    earn_rate_bp: int = Bp
+    discount_bp: int = Bp
+
+
+class Promotion(Rule):
+    """A dated program on top of the permanent one: its own rate, its own lot and lifetime."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    name: str = Field(min_length=1, max_length=200)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    earn_rate_bp: int = Bp
+    lifetime_days: int = Field(ge=1, le=3650)
+    categories: list[str] | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class HappyHour(Rule):
+    """A weekly window in tenant time, ``from`` inclusive, ``to`` exclusive (``24:00`` ends at midnight)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    from_: str = Field(alias="from", pattern=CLOCK)
+    to: str = Field(pattern=CLOCK)
+    multiplier_bp: int = Multiplier
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.to <= self.from_:
+            raise ValueError("to must be after from (split a window that crosses midnight in two)")
+        return self
+
+
+class Combo(Rule):
+    skus: list[str] = Field(min_length=2, max_length=20)
+    bonus_points: int = Field(ge=1, le=10_000_000)
+
+    @field_validator("skus")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a SKU may appear once per combo")
+        return value
+
+
+class PostPurchaseBoost(Rule):
+    """After a paid order: ``days`` of ``multiplier_bp`` points and ``discount_bp`` off the next order."""
+
+    days: int = Field(ge=1, le=365)
+    multiplier_bp: int = Multiplier
+    discount_bp: int = Bp
+    reminder_days_before_end: int = Field(default=0, ge=0, le=365)
+
+    @model_validator(mode="after")
+    def _reminder_inside(self) -> Self:
+        if self.reminder_days_before_end >= self.days:
+            raise ValueError("reminder_days_before_end must be less than days")
+        return self
+
+
+class BirthdayBonus(Rule):
+    points: int = Field(ge=1, le=10_000_000)
+    lifetime_days: int = Field(ge=1, le=3650)
+
+
+class Referral(Rule):
+    referrer_points: int = Field(ge=0, le=10_000_000)
+    referee_points: int = Field(ge=0, le=10_000_000)
+
+
+class Transfer(Rule):
+    enabled: bool = False
+    max_points_per_month: int = Field(default=0, ge=0, le=10**10)  # 0: no limit
+
+
+class Vip(Rule):
+    """Applies to members in class A of the scheduled ABC classification."""
+
+    earn_rate_bp: int = Bp
+    discount_bp: int = Bp
+    metric: Literal["revenue", "orders"] = "revenue"
+    period_days: int = Field(default=365, ge=1, le=3650)
 
 
 def default_ladder() -> list[ReminderStage]:
@@ -60,6 +169,48 @@ class ProgramSettings(BaseModel):
     email_from: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     sms_sender_id: str | None = None
     staff_topic_arn: str | None = None  # the tenant's managers' SNS topic for call tasks
+    # Program rules (SPEC §8)
+    tiers: list[Tier] = Field(default_factory=list, max_length=20)
+    tier_basis: Literal["lifetime", "rolling_12m"] = "lifetime"
+    min_check_minor: int = Field(default=0, ge=0, le=10**12)
+    promotions: list[Promotion] = Field(default_factory=list, max_length=50)
+    happy_hours: list[HappyHour] = Field(default_factory=list, max_length=50)
+    category_multipliers: dict[str, int] = Field(default_factory=dict, max_length=500)
+    combos: list[Combo] = Field(default_factory=list, max_length=100)
+    post_purchase_boost: PostPurchaseBoost | None = None
+    birthday_bonus: BirthdayBonus | None = None
+    referral: Referral | None = None
+    transfer: Transfer = Field(default_factory=Transfer)
+    vip: Vip | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[Tier]) -> list[Tier]:
+        names = [tier.name for tier in value]
+        spends = [tier.min_spend_minor for tier in value]
+        if len(set(names)) != len(names):
+            raise ValueError("tier names must be distinct")
+        if len(set(spends)) != len(spends):
+            raise ValueError("each min_spend_minor may appear once")
+        return sorted(value, key=lambda tier: tier.min_spend_minor)
+
+    @field_validator("promotions")
+    @classmethod
+    def _promotion_ids(cls, value: list[Promotion]) -> list[Promotion]:
+        ids = [promo.id for promo in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("promotion ids must be distinct")
+        return value
+
+    @field_validator("category_multipliers")
+    @classmethod
+    def _multipliers(cls, value: dict[str, int]) -> dict[str, int]:
+        for category, multiplier in value.items():
+            if not 1 <= len(category) <= 128:
+                raise ValueError("a category is 1-128 characters")
+            if not 0 <= multiplier <= 100_000:
+                raise ValueError(f"{category}: multiplier_bp must be 0-100000")
+        return value
 
     @field_validator("reminders")
     @classmethod

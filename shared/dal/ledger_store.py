@@ -137,6 +137,12 @@ def _account_from(item: AccountItem) -> Account:
         item.remind_at,
         item.reminded_through,
         item.activated_through,
+        item.tier,
+        tuple(sorted((k, int(v)) for k, v in (item.spend_months.as_dict() if item.spend_months else {}).items())),
+        int(item.paid_orders or 0),
+        item.boost_until,
+        bool(item.boost_open),
+        item.abc_class,
     )
 
 
@@ -162,6 +168,12 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         hold_expiry=account.next_hold_expiry,
         next_available=account.next_activation,
         activated_through=account.activated_through,
+        tier=account.tier,
+        spend_months=dict(account.spend_months) or None,
+        paid_orders=account.paid_orders or None,
+        boost_until=account.boost_until,
+        boost_open=account.boost_discount_open or None,
+        abc_class=account.abc_class,
         updated_at=at,
     )
 

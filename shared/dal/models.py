@@ -144,6 +144,13 @@ class AccountItem(LedgerTable, discriminator="account"):
     hold_expiry = IsoTime(null=True)  # the soonest open hold's TTL (hold release job)
     next_available = IsoTime(null=True)  # the next pending lot to announce (activation job)
     activated_through = IsoTime(null=True)
+    # standing under the program rules; absent while at the default, to keep the item small
+    tier = UnicodeAttribute(null=True)
+    spend_months = MapAttribute[str, Any](null=True)  # "YYYY-MM" -> cash minus refunds
+    paid_orders = NumberAttribute(null=True)
+    boost_until = IsoTime(null=True)
+    boost_open = BooleanAttribute(null=True)
+    abc_class = UnicodeAttribute(null=True)
     updated_at = IsoTime()
     expiry_due = _due_index("expiry_due", "next_expiry")
     remind_due = _due_index("remind_due", "remind_at")

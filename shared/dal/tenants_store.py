@@ -25,7 +25,7 @@ def _program_item(tenant_id: str, version: ProgramVersion) -> ProgramItem:
         f"PROGRAM#{version.version:06d}",
         version=version.version,
         effective_at=version.effective_at,
-        settings=version.settings.model_dump(),
+        settings=version.settings.model_dump(mode="json"),
         created_at=version.effective_at,
     )
 
@@ -93,6 +93,12 @@ class DynamoTenantStore:
             raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
 
-def _ints(values: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB numbers come back as Decimal; the settings model wants plain ints."""
-    return {k: int(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+def _ints(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal, at any depth; the settings model wants plain ints."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value

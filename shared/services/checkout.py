@@ -15,9 +15,11 @@ from shared.dal.ledger_store import Duplicate
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.hold_codes import new_hold_id
 from shared.ledger import Hold, capture, place_hold, release_hold
-from shared.orders import Cart, earn, max_redeemable
+from shared.orders import max_redeemable
 from shared.records import Commit, EntryRecord, HoldRecord
+from shared.rules import Cart, discounts, earn
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
+from shared.standing import standing_of
 from shared.tenants import Tenant
 
 
@@ -28,6 +30,9 @@ class Quote:
     max_discount_minor: int
     points_to_earn: int
     points_to_earn_at_max_redeem: int
+    tier: str | None = None
+    tier_discount_minor: int = 0  # the tier's (or VIP's) discount program on this cart
+    boost_discount_minor: int = 0  # the post-purchase boost's one-time discount, while it runs
 
 
 @dataclass(frozen=True)
@@ -54,14 +59,21 @@ class CheckoutService:
         program = tenant.program_at(now).settings
         if currency != program.currency:
             raise Unprocessable(f"carts must be in {program.currency}", code="currency_mismatch")
-        available = max(0, self.store.load_member(tenant.tenant_id, member_id).account.balances(now).available)
+        account = self.store.load_member(tenant.tenant_id, member_id).account
+        available = max(0, account.balances(now).available)
         points = max_redeemable(cart, available, program)
+        standing = standing_of(account, program, now)
+        earning = earn(cart, 0, program, standing, now)
+        off = discounts(cart, program, standing)
         return Quote(
             available,
             points,
             points * program.point_value_minor,
-            earn(cart, 0, program).points,
-            earn(cart, points, program).points,
+            earning.total_points,
+            earn(cart, points, program, standing, now).total_points,
+            earning.tier,
+            off.tier_discount_minor,
+            off.boost_discount_minor,
         )
 
     def hold(

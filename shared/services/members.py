@@ -7,8 +7,11 @@ from datetime import datetime
 
 from shared.errors import NotFound
 from shared.ledger import Balances, Lot
+from shared.program import ProgramSettings
 from shared.records import HistoryPage, Profile
+from shared.rules import tier_for
 from shared.services.store import LedgerStore
+from shared.standing import spend_for_tiers, standing_of
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,10 @@ class MemberView:
     lifetime_spend_minor: int
     lots: list[Lot]
     profile: Profile | None
+    tier: str | None = None
+    tier_spend_minor: int = 0  # the spend the tier is measured on (lifetime or the rolling 12 months)
+    vip: bool = False
+    boost_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -33,13 +40,23 @@ class MemberService:
     def __init__(self, store: LedgerStore) -> None:
         self.store = store
 
-    def view(self, tenant_id: str, member_id: str, now: datetime) -> MemberView:
+    def view(self, tenant_id: str, member_id: str, program: ProgramSettings, now: datetime) -> MemberView:
         member = self.store.load_member(tenant_id, member_id)
         if not member.exists:
             raise NotFound("no such member", code="member_not_found")
         account = member.account
+        standing = standing_of(account, program, now)
+        tier = tier_for(program, standing)
         return MemberView(
-            member_id, account.balances(now), account.lifetime_spend_minor, account.open_lots(now), member.profile
+            member_id,
+            account.balances(now),
+            account.lifetime_spend_minor,
+            account.open_lots(now),
+            member.profile,
+            tier.name if tier else None,
+            spend_for_tiers(account, program, now),
+            standing.vip,
+            account.boost_until if standing.boost_active else None,
         )
 
     def history(self, tenant_id: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:

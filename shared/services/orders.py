@@ -16,10 +16,12 @@ from shared.dal.ledger_store import Duplicate
 from shared.errors import NotFound, Unprocessable
 from shared.hold_codes import hold_id_for
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
-from shared.orders import Cart, OrderRecord, RefundTotals, earn, earn_credit, max_redeemable, plan_refund
+from shared.orders import OrderRecord, RefundTotals, earn_credits, max_redeemable, plan_refund
 from shared.program import ProgramSettings
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
+from shared.rules import Cart, earn
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
+from shared.standing import after_paid, after_refund, month_key, standing_of
 from shared.tenants import Tenant
 
 
@@ -149,14 +151,16 @@ class OrderService:
             account, redeemed_entries, redeemed = self._redeem(order, hold, state, account, program, now)
             entries += redeemed_entries
             _check_redeem_value(redeemed, program.point_value_minor, order.cart.total_minor)
-            quote = earn(order.cart, redeemed, program)
-            if quote.points:
-                account, movement = credit(account, "earn", [earn_credit(quote.points, order.paid_at, program)], now)
+            standing = standing_of(account, program, order.paid_at)
+            earning = earn(order.cart, redeemed, program, standing, order.paid_at)
+            credits = earn_credits(earning, order.paid_at, program)
+            if credits:
+                account, movement = credit(account, "earn", credits, now)
             else:
                 account, movement = _zero(account, "earn")
             cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
-            spent = replace(account, lifetime_spend_minor=account.lifetime_spend_minor + cash_paid)
-            account = bumped(spent, tenant.current.settings, now)
+            account = after_paid(account, program, cash_paid, order.paid_at, standing)
+            account = bumped(account, tenant.current.settings, now)
             details: dict[str, Any] = {
                 "order_id": order.order_id,
                 "currency": order.currency,
@@ -165,11 +169,14 @@ class OrderService:
                 "tax_minor": order.cart.tax_minor,
                 "points_redeemed": redeemed,
                 "point_value_minor": program.point_value_minor,
-                "earn_rate_bp": program.earn_rate_bp,
-                "eligible_minor": quote.eligible_minor,
-                "points_earned": quote.points,
+                "earn_rate_bp": earning.rate_bp,
+                "tier": earning.tier,
+                "eligible_minor": earning.eligible_minor,
+                "points_earned": earning.total_points,
+                "rules": list(earning.breakdown),  # which rule gave how many points (SPEC §8)
                 "cash_paid_minor": cash_paid,
                 "paid_at": iso(order.paid_at),
+                "spend_month": month_key(order.paid_at, program.timezone),
                 "program_version": version.version,
                 "restore_grace_days": program.restore_grace_days,
                 "earned_lot_ids": [c.lot_id for c in movement.lots],
@@ -337,8 +344,9 @@ class OrderService:
                 EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id)
             )
         refunded_now = plan.refunded_minor - before.refunded_minor
-        account = replace(account, lifetime_spend_minor=max(0, account.lifetime_spend_minor - refunded_now))
-        account = bumped(account, tenant.current.settings, now)
+        program = tenant.current.settings
+        month = state.paid.details.get("spend_month") or month_key(record.paid_at, program.timezone)
+        account = bumped(after_refund(account, program, refunded_now, str(month)), program, now)
         refund = RefundRecord(
             record.order_id,
             refund_id,

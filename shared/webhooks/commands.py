@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shared.orders import Cart
+from shared.rules import Cart, Line
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,6 @@ class Customer:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of a platform order (kept for per-item rules: category and SKU multipliers)."""
-
-    sku: str
-    category: str | None
-    quantity: int
-    amount_minor: int
 
 
 @dataclass(frozen=True)

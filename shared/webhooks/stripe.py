@@ -28,7 +28,7 @@ from typing import Any
 
 from shared.errors import Unauthorized
 from shared.money import exponent
-from shared.orders import Cart
+from shared.rules import Cart
 from shared.webhooks.commands import Command, Customer, Delivery, Ignore, Paid, Refund
 from shared.webhooks.payloads import Malformed, json_object, text
 from shared.webhooks.signatures import header, hmac_sha256

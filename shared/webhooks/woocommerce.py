@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.money import to_minor
-from shared.orders import Cart
+from shared.rules import Cart
 from shared.webhooks.commands import Cancel, Command, Customer, Delivery, Ignore, Line, Paid, Refund
 from shared.webhooks.payloads import Malformed, json_object, text
 from shared.webhooks.signatures import base64_body_hmac, header

@@ -5,8 +5,19 @@ from __future__ import annotations
 import pytest
 
 from shared.money import eligible_minor, points_for, share_floor
-from shared.orders import Cart, earn, max_redeemable
+from datetime import UTC, datetime
+
+from shared.orders import max_redeemable
 from shared.program import ProgramSettings
+from shared.rules import Cart, Earning, Standing
+from shared.rules import earn as earn_with_rules
+
+PAID_AT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def earn(cart: Cart, points_redeemed: int, settings: ProgramSettings) -> Earning:
+    """The permanent program alone: no tier, no multiplier."""
+    return earn_with_rules(cart, points_redeemed, settings, Standing(), PAID_AT)
 
 
 def program(**overrides: int) -> ProgramSettings:

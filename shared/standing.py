@@ -1,0 +1,88 @@
+"""A member's standing under the program rules (SPEC §8): spend for tiers, the tier, the post-purchase boost.
+
+Spend is cash paid minus refunds. ``lifetime_spend_minor`` holds it since the first order; ``spend_months`` holds
+it per calendar month of the tenant's time zone, so the rolling 12-month basis is the current month and the 11
+before it (a month leaves the window whole, on the 1st). Pure: the services store what these return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.ledger import Account
+from shared.program import ProgramSettings
+from shared.rules import Standing, tier_for
+
+WINDOW_MONTHS = 12
+KEPT_MONTHS = 13  # the window plus the month that leaves it next
+
+
+def month_key(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+
+
+def _months_back(key: str, count: int) -> str:
+    year, month = int(key[:4]), int(key[5:])
+    index = year * 12 + month - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def rolling_spend(account: Account, at: datetime, zone: str) -> int:
+    first = _months_back(month_key(at, zone), WINDOW_MONTHS - 1)
+    last = month_key(at, zone)
+    return sum(minor for month, minor in account.spend_months if first <= month <= last)
+
+
+def spend_for_tiers(account: Account, program: ProgramSettings, at: datetime) -> int:
+    if program.tier_basis == "rolling_12m":
+        return rolling_spend(account, at, program.timezone)
+    return account.lifetime_spend_minor
+
+
+def standing_of(account: Account, program: ProgramSettings, at: datetime) -> Standing:
+    boosted = account.boost_until is not None and at < account.boost_until
+    return Standing(
+        spend_minor=spend_for_tiers(account, program, at),
+        kept_tier=account.tier,
+        vip=account.abc_class == "A",
+        boost_active=boosted,
+        boost_discount_open=boosted and account.boost_discount_open,
+    )
+
+
+def _add_spend(account: Account, month: str, minor: int) -> Account:
+    months = dict(account.spend_months)
+    months[month] = max(0, months.get(month, 0) + minor)
+    kept = sorted(months.items())[-KEPT_MONTHS:]
+    return replace(
+        account,
+        spend_months=tuple((m, v) for m, v in kept if v),
+        lifetime_spend_minor=max(0, account.lifetime_spend_minor + minor),
+    )
+
+
+def after_paid(
+    account: Account, program: ProgramSettings, cash_paid_minor: int, paid_at: datetime, before: Standing
+) -> Account:
+    """Spend grows; the tier is the one reached after the order; a boost starts when none runs, or is used."""
+    account = _add_spend(account, month_key(paid_at, program.timezone), cash_paid_minor)
+    tier = tier_for(program, replace(before, spend_minor=spend_for_tiers(account, program, paid_at)))
+    account = replace(account, tier=tier.name if tier else None, paid_orders=account.paid_orders + 1)
+    boost = program.post_purchase_boost
+    if before.boost_active:  # an order inside the boost uses its one discount; it does not extend the boost
+        return replace(account, boost_discount_open=False)
+    if boost is None:
+        return account
+    return replace(account, boost_until=paid_at + timedelta(days=boost.days), boost_discount_open=True)
+
+
+def after_refund(account: Account, program: ProgramSettings, refunded_minor: int, month: str) -> Account:
+    """Refunded cash leaves the spend of the order's month (``YYYY-MM``, recorded with the order). On the lifetime
+    basis the tier follows at once; on the rolling basis a downgrade waits for the scheduled evaluation."""
+    account = _add_spend(account, month, -refunded_minor)
+    if program.tier_basis == "rolling_12m":
+        return account
+    tier = tier_for(program, Standing(spend_minor=account.lifetime_spend_minor))
+    return replace(account, tier=tier.name if tier else None)
