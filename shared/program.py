@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,8 +38,15 @@ class ReminderStage(BaseModel):
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
-Bp = Field(ge=0, le=10_000)
-Multiplier = Field(ge=0, le=100_000)  # up to ×10
+
+
+def bp(default: int | None = None) -> Any:
+    """A rate in basis points, 0-100 %."""
+    return Field(ge=0, le=10_000) if default is None else Field(default=default, ge=0, le=10_000)
+
+
+def multiplier() -> Any:
+    return Field(ge=0, le=100_000)  # up to ×10
 
 
 class Rule(BaseModel):
@@ -51,8 +58,8 @@ class Tier(Rule):
 
     name: str = Field(min_length=1, max_length=64)
     min_spend_minor: int = Field(ge=0, le=10**12)
-    earn_rate_bp: int = Bp
-    discount_bp: int = Bp
+    earn_rate_bp: int = bp()
+    discount_bp: int = bp(0)
 
 
 class Promotion(Rule):
@@ -62,7 +69,7 @@ class Promotion(Rule):
     name: str = Field(min_length=1, max_length=200)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    earn_rate_bp: int = Bp
+    earn_rate_bp: int = bp()
     lifetime_days: int = Field(ge=1, le=3650)
     categories: list[str] | None = Field(default=None, min_length=1, max_length=100)
 
@@ -81,7 +88,7 @@ class HappyHour(Rule):
     days: list[Weekday] = Field(min_length=1, max_length=7)
     from_: str = Field(alias="from", pattern=CLOCK)
     to: str = Field(pattern=CLOCK)
-    multiplier_bp: int = Multiplier
+    multiplier_bp: int = multiplier()
 
     @model_validator(mode="after")
     def _window(self) -> Self:
@@ -106,8 +113,8 @@ class PostPurchaseBoost(Rule):
     """After a paid order: ``days`` of ``multiplier_bp`` points and ``discount_bp`` off the next order."""
 
     days: int = Field(ge=1, le=365)
-    multiplier_bp: int = Multiplier
-    discount_bp: int = Bp
+    multiplier_bp: int = multiplier()
+    discount_bp: int = bp()
     reminder_days_before_end: int = Field(default=0, ge=0, le=365)
 
     @model_validator(mode="after")
@@ -135,8 +142,8 @@ class Transfer(Rule):
 class Vip(Rule):
     """Applies to members in class A of the scheduled ABC classification."""
 
-    earn_rate_bp: int = Bp
-    discount_bp: int = Bp
+    earn_rate_bp: int = bp()
+    discount_bp: int = bp()
     metric: Literal["revenue", "orders"] = "revenue"
     period_days: int = Field(default=365, ge=1, le=3650)
 

@@ -49,8 +49,8 @@ from shared.dal.ledger_store import member_pk, shard_of
 from shared.errors import AppError
 from shared.ledger import MAX_OPEN_HOLDS, Account
 from shared.money import points_for, share_floor
-from shared.orders import Cart
 from shared.records import EntryRecord
+from shared.rules import Cart, Line
 from shared.services.checkout import HoldResult
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
 from shared.services.sweep import ShardTask
@@ -66,6 +66,35 @@ RATE_BP = 1_000  # 10 %: an order of 10000 minor earns 10 points
 SHARE_BP = 5_000
 HOLD_TTL_MINUTES = 15
 CURRENCY = "RUB"
+# Every SPEC §8 rule that acts on a paid order (issue 5): the invariants must hold with all of them on
+RULES = {
+    "tiers": [
+        {"name": "Bronze", "min_spend_minor": 0, "earn_rate_bp": RATE_BP},
+        {"name": "Gold", "min_spend_minor": 300_000, "earn_rate_bp": 2 * RATE_BP, "discount_bp": 500},
+    ],
+    "min_check_minor": 5_000,
+    "happy_hours": [
+        {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "from": "12:00",
+            "to": "18:00",
+            "multiplier_bp": 15_000,
+        }
+    ],
+    "category_multipliers": {"shoes": 25_000, "sale": 0},
+    "combos": [{"skus": ["A", "B"], "bonus_points": 3}],
+    "promotions": [
+        {
+            "id": "launch",
+            "name": "Launch",
+            "starts_at": START - timedelta(days=1),
+            "ends_at": START + timedelta(days=20),
+            "earn_rate_bp": 700,
+            "lifetime_days": 5,
+        }
+    ],
+    "post_purchase_boost": {"days": 10, "multiplier_bp": 20_000, "discount_bp": 500, "reminder_days_before_end": 3},
+}
 Snapshot = tuple[Account, int]  # the member's account item and the length of its history
 
 
@@ -130,9 +159,16 @@ class LedgerMachine(RuleBasedStateMachine):
         min_redeem=st.sampled_from([1, 1, 5]),
         grace_days=st.sampled_from([1, 30]),
         opening=st.tuples(st.integers(20_000, 500_000), st.integers(20_000, 500_000)),
+        rules_on=st.booleans(),
     )
     def create_tenant(
-        self, pending_days: int, lifetime_days: int, min_redeem: int, grace_days: int, opening: tuple[int, int]
+        self,
+        pending_days: int,
+        lifetime_days: int,
+        min_redeem: int,
+        grace_days: int,
+        opening: tuple[int, int],
+        rules_on: bool,
     ) -> None:
         make_tenant(
             "prop",
@@ -145,17 +181,29 @@ class LedgerMachine(RuleBasedStateMachine):
             min_redeem_points=min_redeem,
             hold_ttl_minutes=HOLD_TTL_MINUTES,
             restore_grace_days=grace_days,
+            **(RULES if rules_on else {}),
         )
+        self.rules_on = rules_on
         tenant = container().tenants.get("prop")
         assert tenant is not None
         self.tenant: Tenant = tenant  # the program does not change within an example
         self.min_redeem = min_redeem
         # And each member starts with the points of one order (20 to 500), pending when the program says so
         for member_id, total in zip(MEMBERS, opening, strict=True):
-            request = PaidOrderIn(self.new_id("o"), CustomerIn(member_id), CURRENCY, Cart(total), 0, None, self.now)
+            request = PaidOrderIn(
+                self.new_id("o"), CustomerIn(member_id), CURRENCY, self.cart(total), 0, None, self.now
+            )
             self.record_paid(request, self.paid(request))
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def cart(self, total: int, shipping: int = 0) -> Cart:
+        """With rules on, the goods come as three lines (shoes ×2.5, sale ×0, and a combo's two SKUs)."""
+        if not self.rules_on:
+            return Cart(total, shipping)
+        goods = total - shipping
+        lines = (Line("A", "shoes", 1, goods // 3), Line("B", "sale", 1, goods // 4))
+        return Cart(total, shipping, lines=(*lines, Line("C", None, 2, goods - goods // 3 - goods // 4)))
 
     def account(self, member_id: str) -> Account:
         return container().orders.store.load_member(self.tenant.tenant_id, member_id).account
@@ -225,7 +273,13 @@ class LedgerMachine(RuleBasedStateMachine):
         cart = request.cart
         cash = cart.total_minor - result.points_redeemed * POINT_VALUE
         eligible = max(0, cash - cart.shipping_minor - cart.tax_minor)
-        assert result.points_earned == points_for(eligible, RATE_BP, POINT_VALUE), result
+        if self.rules_on:  # the rules' lines add up to what was earned, and the first is the §2 formula at a rate
+            details = container().orders.store.load_order("prop", request.order_id).paid.details  # type: ignore[union-attr]
+            assert result.points_earned == sum(line["points"] for line in details["rules"]), details
+            first = details["rules"][0]
+            assert first["points"] == (points_for(eligible, first["rate_bp"], POINT_VALUE) if "rate_bp" in first else 0)
+        else:
+            assert result.points_earned == points_for(eligible, RATE_BP, POINT_VALUE), result
         member_id = request.customer.member_id
         self.orders[request.order_id] = OrderModel(
             request.order_id, member_id, request, cash, result.points_earned, result.points_redeemed
@@ -283,7 +337,7 @@ class LedgerMachine(RuleBasedStateMachine):
         goods_cap = (total - shipping) * SHARE_BP // (10_000 * POINT_VALUE)
         redeem = min(self.points_around_available(member_id, redeem_percent), goods_cap) if redeem_percent else 0
         request = PaidOrderIn(
-            self.new_id("o"), CustomerIn(member_id), CURRENCY, Cart(total, shipping), redeem, None, self.now
+            self.new_id("o"), CustomerIn(member_id), CURRENCY, self.cart(total, shipping), redeem, None, self.now
         )
         expected = self.direct_redemption_refusal(member_id, redeem) if redeem else None  # a debt never blocks earning
         # When it arrives
@@ -380,7 +434,7 @@ class LedgerMachine(RuleBasedStateMachine):
             hold.order_id,
             CustomerIn(hold.member_id),
             CURRENCY,
-            Cart(hold.points * POINT_VALUE * 2 + extra),
+            self.cart(hold.points * POINT_VALUE * 2 + extra),
             points,
             hold.hold_id,
             self.now,
@@ -448,7 +502,7 @@ class LedgerMachine(RuleBasedStateMachine):
         cancelled = container().orders.refunded(self.tenant, order_id, "CANCEL", None, None, self.now)
         assert cancelled.status == "applied", cancelled
         # When the late order.paid arrives, then it is ignored and writes nothing
-        request = PaidOrderIn(order_id, CustomerIn(member_id), CURRENCY, Cart(100_000), 0, None, self.now)
+        request = PaidOrderIn(order_id, CustomerIn(member_id), CURRENCY, self.cart(100_000), 0, None, self.now)
         assert self.paid(request).status == "ignored"
         self.assert_unchanged(member_id)
 
