@@ -425,15 +425,17 @@ def create_tables() -> str:
 class Creds:
     api_key: str
     secret: str
+    tenant_id: str = TENANT_ID
 
 
-def create_tenant() -> Creds:
+def create_tenant(tenant_id: str = TENANT_ID, **rules: Any) -> Creds:
     from shared import clock
     from shared.container import container
     from shared.program import ProgramSettings
 
-    created = container().tenants.create(TENANT_ID, ProgramSettings(currency="RUB"), clock.now())
-    return Creds(created.api_key, created.tenant.webhook_secrets["standard"][0])
+    program = ProgramSettings.model_validate({"currency": "RUB", **rules})
+    created = container().tenants.create(tenant_id, program, clock.now())
+    return Creds(created.api_key, created.tenant.webhook_secrets["standard"][0], tenant_id)
 
 
 class Api:
@@ -442,7 +444,7 @@ class Api:
     def __init__(self, client: Any, creds: Creds) -> None:
         self.client = client
         self.creds = creds
-        self.prefix = f"/v1/tenants/{TENANT_ID}"
+        self.prefix = f"/v1/tenants/{creds.tenant_id}"
 
     def _auth(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.creds.api_key}", "content-type": "application/json"}
@@ -490,14 +492,19 @@ class Api:
         return self.get(f"/members/{member}")
 
 
-def paid_event(member: str, order: str, items: int, **data: Any) -> dict[str, Any]:
+def paid_event(member: str, order: str, items: int | list[dict[str, Any]], **data: Any) -> dict[str, Any]:
+    """An order.paid of ``items`` book lines (or of the lines given)."""
     from shared import clock
 
     now = clock.iso(clock.now())
-    lines = [
-        {"sku": f"SKU-{i:04d}", "category": "books", "quantity": 1, "amount_minor": ORDER_TOTAL // items}
-        for i in range(items)
-    ]
+    lines = (
+        items
+        if isinstance(items, list)
+        else [
+            {"sku": f"SKU-{i:04d}", "category": "books", "quantity": 1, "amount_minor": ORDER_TOTAL // items}
+            for i in range(items)
+        ]
+    )
     body = {
         "order_id": order,
         "customer": {"id": member},
@@ -580,6 +587,21 @@ def run_steady(bench: Bench) -> None:
     bench.measure("paid order, new member + contact", lambda: api.paid("m-contact", "o-contact", customer=contact))
 
 
+def run_all_rules(rules_bench: Bench, bench: Bench) -> None:
+    """A paid order of 100 items on a tenant with every order rule on, for a Gold member inside a boost."""
+    from scripts import bench_rules
+
+    api = rules_bench.api
+    rules_bench.quietly(lambda: api.webhook(paid_event("m-rules", "o-rules-seed", 1, total_minor=200_000)))
+    lines = bench_rules.items(100, ORDER_TOTAL)
+    rules_bench.measure(
+        "paid order, every rule on, 100 items",
+        lambda: api.webhook(paid_event("m-rules", "o-rules", lines)),
+        note="tier, min check, 3 promos, happy hours, categories, combos, boost",
+    )
+    bench.results.extend(rules_bench.results)
+
+
 @dataclass
 class SweepPoint:
     lots: int
@@ -647,6 +669,9 @@ def run_dynamodb_bench(endpoint: str, recorder: Recorder) -> tuple[list[Measurem
         run_steady(bench)
         sweep = run_sweep(bench)
         run_large_member(bench)
+        from scripts.bench_rules import ALL_RULES
+
+        run_all_rules(Bench(Api(client, create_tenant("bench-rules", **ALL_RULES)), recorder), bench)
     from shared.container import container
 
     settings = container().settings
@@ -965,6 +990,12 @@ def main() -> int:
     print_items(results)
     print_sweep(sweep)
     expiry = print_expiry(expiry_runs)
+    from scripts import bench_rules
+
+    rules_cpu = bench_rules.cpu_per_order()
+    bench_rules.print_cpu(rules_cpu)
+    if not rules_cpu["ok"]:
+        errors.append("rules CPU over target")
     imports = import_times()
     print_imports(imports)
     package = package_size()
@@ -975,6 +1006,7 @@ def main() -> int:
         "dynamodb": [measurement_json(m, info["tenants_table"]) for m in results],
         "lot_sweep": [asdict(p) for p in sweep],
         "expiry": expiry,
+        "rules_cpu": rules_cpu,
         "cold_import": imports,
         "package": package,
         "environment": info,
