@@ -207,3 +207,16 @@ def test_cancelling_a_partly_refunded_order_takes_back_what_is_left(client: Any,
     [result] = body(response)["results"]
     assert (result["status"], result["order_id"], result["points_reversed"]) == ("applied", "450789469", 19)
     assert member(client, shop, "c9")["balance"] == 0
+
+
+def test_line_items_reach_the_program_rules_with_their_product_type(aws: None, client: Any) -> None:
+    # Given a shop whose program triples points on Electronics, and the orders/paid fixture's line typed so
+    platform_tenant("shopify", SECRET, currency="USD", lifetime_days=3650, category_multipliers={"Electronics": 30_000})
+    order = json.loads(fixture("shopify_orders_paid.json"))
+    order["line_items"][0]["product_type"] = "Electronics"
+    raw = json.dumps(order).encode()
+    # When Shopify delivers it
+    response = post(client, "shop", "shopify", raw, signed(raw, "orders/paid"))
+    # Then floor(18109 × 5 % × 3 / 100) = 27 points, the category rule giving 18 of them
+    assert response.status_code == 200, response.body
+    assert body(response)["results"][0]["points_earned"] == 27
