@@ -1,4 +1,4 @@
-"""Scheduled work (SPEC §7): four EventBridge schedules fan out to one SQS worker.
+"""Scheduled work (SPEC §7, §8): EventBridge schedules fan out to one SQS worker.
 
 Each schedule takes "now" from its event's ``time`` and enqueues one task per index shard; the
 worker sweeps a shard, hands the rest on before its time runs out, and reports failed records one by
@@ -17,14 +17,19 @@ from chalice.app import CloudWatchEvent, SQSEvent
 from shared.clock import parse_ts
 from shared.container import container
 from shared.observability import logger
-from shared.services.sweep import ShardReport, ShardTask, plan_run
+from shared.services.abc import JOB as VIP_JOB
+from shared.services.abc import VipTask
+from shared.services.sweep import QueuedTask, ShardReport, ShardTask, plan_run
 
 bp = Blueprint(__name__)
 
 
 def start_run(job: str, event: CloudWatchEvent) -> dict[str, Any]:
     now = parse_ts(event.time)
-    tasks = plan_run(job, now, event.event_id)
+    # the VIP classification fans out per tenant of its registry; the sweeps per shard of their due index
+    tasks: list[QueuedTask] = (
+        list(container().abc.plan(now, event.event_id)) if job == VIP_JOB else list(plan_run(job, now, event.event_id))
+    )
     container().tasks.send(tasks)
     logger.info("run started", extra={"job": job, "run_id": event.event_id, "now": event.time, "tasks": len(tasks)})
     return {"job": job, "now": event.time, "tasks": len(tasks)}
@@ -37,6 +42,7 @@ SCHEDULES = (
     ("remind", "send_reminders", "cron(10 * * * ? *)", "Expiry reminder ladder (hourly at :10)"),
     ("release-holds", "release_holds", "rate(15 minutes)", "Release holds past their TTL"),
     ("activate-pending", "activate_pending", "cron(15 * * * ? *)", "Announce pending points now available"),
+    (VIP_JOB, "classify_vip", "cron(30 2 * * ? *)", "VIP by ABC analysis: set class A on accounts (daily 02:30 UTC)"),
 )
 
 
@@ -70,7 +76,7 @@ def sweep_worker(event: SQSEvent) -> dict[str, Any]:
     for record in event:
         raw = record.to_dict()
         try:
-            report = container().sweeper.run(ShardTask.from_json(record.body), time_left)
+            report = _run_task(record.body, time_left)
             if report.handed_on is not None:
                 container().tasks.send([report.handed_on])
             reports.append(report)
@@ -78,6 +84,12 @@ def sweep_worker(event: SQSEvent) -> dict[str, Any]:
             logger.exception("sweep task failed", extra={"message_id": raw.get("messageId")})
             failures.append({"itemIdentifier": str(raw.get("messageId"))})
     return {"batchItemFailures": failures, "summary": _total(reports)}
+
+
+def _run_task(body: str, time_left: Callable[[], float]) -> ShardReport:
+    if VipTask.accepts(body):
+        return container().abc.classify(VipTask.from_json(body))
+    return container().sweeper.run(ShardTask.from_json(body), time_left)
 
 
 def _total(reports: list[ShardReport]) -> dict[str, int]:

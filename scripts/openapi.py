@@ -120,6 +120,16 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "next_cursor}`",
         {"400", "403", "422"},
     ),
+    (T + "/reports/abc", "get"): (
+        "VIP by ABC analysis of a period: `?metric=revenue|orders&period_days=1..3650&member_id=&limit=1..1000&cursor=` "
+        "(metric and period default to the `vip` settings, else revenue over 365 days)",
+        None,
+        "200",
+        "`{metric, period_days, from, to, currency, total, members, classes: {A|B|C: {members, value, share_bp}}, "
+        "class_a: [{member_id, value, rank, share_bp, cumulative_share_bp}], next_cursor, member?: {member_id, class, "
+        "value, rank}}`",
+        {"403", "422", "503"},
+    ),
     (T + "/program", "get"): ("Current program settings", None, "200", "the settings with `version`", {"403"}),
     (T + "/program", "put"): (
         "Change program settings (validated; a new version applies to orders paid from now on)",

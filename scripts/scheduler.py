@@ -24,6 +24,7 @@ JOB_FUNCTIONS = {
     "remind": "send_reminders",
     "release-holds": "release_holds",
     "activate-pending": "activate_pending",
+    "classify-vip": "classify_vip",
 }
 WORKER = "sweep_worker"
 
@@ -48,7 +49,12 @@ class RunSummary:
             f"{t.get('handed_on', 0)} hand-ons, {self.failed_records} failed records",
             f"members {t.get('members', 0)} (changed {t.get('changed', 0)}, errors {t.get('errors', 0)})",
         ]
-        if self.job == "remind":
+        if self.job == "classify-vip":
+            out[1] = (
+                f"members classified {t.get('members', 0)} (accounts changed {t.get('changed', 0)}, errors {t.get('errors', 0)})"
+            )
+            out.append(f"tenants skipped {t.get('skipped', 0)}")
+        elif self.job == "remind":
             out.append(
                 f"messages sent {t.get('messages', 0)}, failed {t.get('failed', 0)}, skipped {t.get('skipped', 0)}, "
                 f"cost ${t.get('cost_usd_micros', 0) / 1_000_000:.6f}"

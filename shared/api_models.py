@@ -7,7 +7,7 @@ upper bound, so an absurd value is a 422 rather than an overflowing balance.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -135,6 +135,16 @@ class MemberUpdateIn(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     birthday: date | None = None
     consent: Consent | None = None
+
+
+class AbcQuery(Strict):
+    """``GET .../reports/abc``: query strings arrive as text, so the numbers are parsed (lax), then bounded."""
+
+    metric: Literal["revenue", "orders"] | None = None
+    period_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    member_id: MemberId | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")] | None = None
 
 
 class HistoryQuery(Strict):

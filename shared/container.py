@@ -10,6 +10,7 @@ from shared.dal.models import bind
 from shared.dal.task_queue import SqsTaskQueue
 from shared.dal.tenants_store import DynamoTenantStore
 from shared.notify.aws import AwsNotifier
+from shared.services.abc import AbcService
 from shared.services.checkout import CheckoutService
 from shared.services.jobs import MemberJob, Upkeep
 from shared.services.members import MemberService
@@ -29,12 +30,14 @@ class Container:
     members: MemberService
     sweeper: Sweeper
     tasks: TaskQueue
+    abc: AbcService
 
 
 def build(settings: Settings) -> Container:
     bind(settings)
     store = DynamoLedgerStore()
-    tenants = TenantDirectory(DynamoTenantStore(), settings.tenant_cache_seconds)
+    tenant_store = DynamoTenantStore()
+    tenants = TenantDirectory(tenant_store, settings.tenant_cache_seconds)
     upkeep = Upkeep(store, settings.commit_attempts)
     mail = MailSettings(settings.email_from, settings.email_template_prefix, settings.notify_max_attempts)
     reminders = ReminderService(
@@ -54,6 +57,7 @@ def build(settings: Settings) -> Container:
         MemberService(store),
         Sweeper(store, tenants, jobs, settings.sweep_page_size, settings.sweep_threads),
         SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name),
+        AbcService(store, tenant_store, tenants, settings.commit_attempts),
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from shared.abc import CLASSES
 from shared.clock import iso
 from shared.hold_codes import code_of
 from shared.ledger import Lot
 from shared.program import ProgramVersion
 from shared.records import EntryRecord, HistoryPage, NotificationRecord, Profile
+from shared.services.abc import AbcReport
 from shared.services.checkout import HoldResult, Quote
 from shared.services.members import MemberView
 from shared.services.orders import OrderResult
@@ -125,3 +127,49 @@ def program(version: ProgramVersion) -> dict[str, Any]:
         "effective_at": iso(version.effective_at),
         **version.settings.model_dump(mode="json"),
     }
+
+
+def _share_bp(part: int, total: int) -> int:
+    return part * 10_000 // total if total else 0
+
+
+def abc_report(report: AbcReport, member_id: str | None, limit: int, offset: int) -> dict[str, Any]:
+    """Counts and totals per class, one page of the A members (highest first), and one member's class on request."""
+    result = report.result
+    classes = {}
+    for klass in CLASSES:
+        ranked = result.of(klass)
+        value = sum(r.value for r in ranked)
+        classes[klass] = {"members": len(ranked), "value": value, "share_bp": _share_bp(value, result.total)}
+    a_members = result.of("A")
+    page = a_members[offset : offset + limit]
+    body: dict[str, Any] = {
+        "metric": report.metric,
+        "period_days": report.period_days,
+        "from": iso(report.since),
+        "to": iso(report.until),
+        "currency": report.currency if report.metric == "revenue" else None,
+        "total": result.total,
+        "members": len(result.ranked),
+        "classes": classes,
+        "class_a": [
+            {
+                "member_id": r.member_id,
+                "value": r.value,
+                "rank": r.rank,
+                "share_bp": _share_bp(r.value, result.total),
+                "cumulative_share_bp": _share_bp(r.cumulative, result.total),
+            }
+            for r in page
+        ],
+        "next_cursor": str(offset + limit) if offset + limit < len(a_members) else None,
+    }
+    if member_id is not None:
+        found = result.find(member_id)
+        body["member"] = {
+            "member_id": member_id,
+            "class": found.klass if found else "C",
+            "value": found.value if found else 0,
+            "rank": found.rank if found else None,
+        }
+    return body

@@ -53,6 +53,17 @@ class RefundRecord:
     restored_points: int
     created_at: datetime
     event_id: str | None = None
+    order_paid_at: datetime | None = None  # indexes the refund with its order for the ABC analysis
+
+
+@dataclass(frozen=True)
+class PaidRow:
+    """One row of a tenant's paid orders (the ``abc_paid`` index): an order's PAID entry, or one of its refunds."""
+
+    order_id: str
+    member_id: str
+    minor: int  # PAID: the cash paid; a refund: the cumulative cash refunded after it
+    refund_id: str | None = None  # None: the PAID entry; "CANCEL": the order was cancelled
 
 
 @dataclass(frozen=True)

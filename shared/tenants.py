@@ -79,7 +79,7 @@ def key_matches(tenant: Tenant | None, presented: str | None) -> bool:
 class TenantStore(Protocol):
     def load(self, tenant_id: str) -> Tenant | None: ...
     def create(self, tenant: Tenant) -> None: ...
-    def add_program(self, tenant_id: str, version: ProgramVersion) -> None: ...
+    def add_program(self, tenant_id: str, version: ProgramVersion, vip_registry: bool | None = None) -> None: ...
     def set_webhook_secrets(self, tenant_id: str, platform: str, secrets: list[str]) -> None: ...
 
 
@@ -132,7 +132,10 @@ class TenantDirectory:
                 details=[{"field": "currency", "message": "cannot change"}],
             )
         version = ProgramVersion(version=tenant.current.version + 1, effective_at=at, settings=settings)
-        self._store.add_program(tenant.tenant_id, version)
+        # the VIP registry lists tenants with vip, and those that just dropped it (their VIPs are cleared once)
+        had_vip = tenant.current.settings.vip is not None
+        registry = True if settings.vip is not None else (False if had_vip else None)
+        self._store.add_program(tenant.tenant_id, version, registry)
         self.forget(tenant.tenant_id)
         return version
 

@@ -87,6 +87,8 @@ def test_create_table_arguments_use_the_app_table_names() -> None:
         "remind_due",
         "holds_due",
         "pending_due",
+        "abc_paid",
+        "abc_members",
     }
 
 

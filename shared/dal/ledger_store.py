@@ -21,8 +21,11 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared.clock import now as clock_now
+from shared.clock import parse_ts
 from shared.dal.models import (
+    ABC_SHARDS,
     INDEX_SHARDS,
+    AbcPaidIndex,
     AccountItem,
     EntryItem,
     HoldItem,
@@ -46,6 +49,7 @@ from shared.records import (
     MemberKey,
     NotificationRecord,
     OrderState,
+    PaidRow,
     Profile,
     Redemption,
     RefundRecord,
@@ -84,6 +88,16 @@ def member_key(pk: str) -> MemberKey:
 def shard_of(pk: str) -> str:
     """The member's fixed shard in the due indexes: a stable hash, so it never moves."""
     return f"{int(hashlib.blake2b(pk.encode(), digest_size=4).hexdigest(), 16) % INDEX_SHARDS:02d}"
+
+
+def abc_pk(tenant: str, order_id: str) -> str:
+    """The order's partition of the tenant's paid orders in the abc_paid index (a stable hash of the order id)."""
+    shard = int(hashlib.blake2b(order_id.encode(), digest_size=4).hexdigest(), 16) % ABC_SHARDS
+    return f"T#{tenant}#{shard}"
+
+
+def abc_key(tenant: str) -> str:
+    return f"T#{tenant}#A"
 
 
 def scope_pk(tenant: str, scope: str) -> str:
@@ -174,6 +188,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         boost_until=account.boost_until,
         boost_open=account.boost_discount_open or None,
         abc_class=account.abc_class,
+        abc_key=abc_key(tenant) if account.abc_class == "A" else None,
         updated_at=at,
     )
 
@@ -205,6 +220,8 @@ def _plain(value: Any) -> Any:
 
 def _entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
     mv = entry.movement
+    details = entry.details
+    paid = entry.key == "PAID" and "cash_paid_minor" in details  # an order's accrual: in the abc_paid index
     return EntryItem(
         scope_pk(tenant, entry.scope),
         entry.key,
@@ -220,6 +237,9 @@ def _entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
         event_id=entry.event_id,
         details=entry.details or None,
         created_at=entry.created_at,
+        abc_pk=abc_pk(tenant, details["order_id"]) if paid else None,
+        abc_at=parse_ts(details["paid_at"]) if paid else None,
+        cash_minor=details["cash_paid_minor"] if paid else None,
     )
 
 
@@ -378,6 +398,27 @@ class DynamoLedgerStore:
         last = result.last_evaluated_key if len(keys) == limit else None
         return DuePage(keys, last)
 
+    # -- ABC analysis (VIP) -------------------------------------------------------------------------
+
+    def paid_rows(self, tenant: str, since: datetime, until: datetime) -> list[PaidRow]:
+        """The tenant's orders paid in [since, until] and their refunds: one Query (all pages) per index shard."""
+        rows: list[PaidRow] = []
+        paid_at: Any = AbcPaidIndex.abc_at
+        for shard in range(ABC_SHARDS):
+            result = LedgerTable.abc_paid.query(f"T#{tenant}#{shard}", paid_at.between(since, until))
+            for item in self._guard(lambda r=result: list(r)):
+                order_id = item.pk.split("#ORDER#", 1)[1]
+                if isinstance(item, EntryItem):
+                    rows.append(PaidRow(order_id, item.member_id, int(item.cash_minor or 0)))
+                elif isinstance(item, RefundItem):
+                    rows.append(PaidRow(order_id, item.member_id, int(item.refunded_minor), item.refund_id))
+        return rows
+
+    def vip_members(self, tenant: str) -> list[str]:
+        """The members whose account says class A (the sparse abc_members index, all pages)."""
+        found = AccountItem.abc_members.query(abc_key(tenant))
+        return sorted(member_key(item.pk).member_id for item in self._guard(lambda: list(found)))
+
     def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]:
         """Many members in BatchGetItem requests of up to 100 keys (consistent reads)."""
         sks = ("ACCOUNT", "PROFILE") if profiles else ("ACCOUNT",)
@@ -452,6 +493,8 @@ class DynamoLedgerStore:
             restored_points=refund.restored_points,
             event_id=refund.event_id,
             created_at=at,
+            abc_pk=abc_pk(tenant, refund.order_id) if refund.order_paid_at else None,
+            abc_at=refund.order_paid_at,
         )
 
     @staticmethod

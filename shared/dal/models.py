@@ -67,6 +67,15 @@ class ProgramItem(TenantsTable, discriminator="program"):
     created_at = IsoTime()
 
 
+class VipTenantItem(TenantsTable, discriminator="vip_tenant"):
+    """Registry of the tenants the VIP classification runs for (pk ``REGISTRY#vip``, sk ``T#<tenant>``), written
+    with each program version that has ``vip`` or had it before: ``active`` false means "clear the VIPs once"."""
+
+    tenant_id = UnicodeAttribute()
+    active = BooleanAttribute()
+    updated_at = IsoTime()
+
+
 # --- ledger table -------------------------------------------------------------------------------
 
 
@@ -81,6 +90,21 @@ class HistoryIndex(GlobalSecondaryIndex["LedgerTable"]):
     seq = NumberAttribute(range_key=True)
 
 
+# The ABC analysis (VIP) reads a tenant's paid orders of a period from this sparse index: PAID entries and refund
+# records carry ``abc_pk`` = ``T#<tenant>#<order shard>`` and ``abc_at`` = the order's paid time, nothing else does.
+# Sharded by order id so that one big tenant's orders spread over ABC_SHARDS index partitions (docs/decisions.md).
+ABC_SHARDS = 4
+
+
+class AbcPaidIndex(GlobalSecondaryIndex["LedgerTable"]):
+    class Meta:
+        index_name = "abc_paid"
+        projection = IncludeProjection(["type", "member_id", "cash_minor", "refund_id", "refunded_minor"])
+
+    abc_pk = UnicodeAttribute(hash_key=True)
+    abc_at = IsoTime(range_key=True)
+
+
 class LedgerTable(Model):
     class Meta:
         table_name = "loyalty-ledger"
@@ -90,6 +114,7 @@ class LedgerTable(Model):
     sk = UnicodeAttribute(range_key=True)
     type = DiscriminatorAttribute()
     history = HistoryIndex()
+    abc_paid = AbcPaidIndex()
 
 
 # An open lot in the ACCOUNT item, positional to keep the item small (every balance change
@@ -127,6 +152,16 @@ def _due_index(index_name: str, range_attribute: str) -> GlobalSecondaryIndex[An
     return index_class()  # type: ignore[no-any-return]
 
 
+class AbcMembersIndex(GlobalSecondaryIndex["AccountItem"]):
+    """The tenant's current VIP (class A) members: accounts with ``abc_key`` = ``T#<tenant>#A`` (sparse)."""
+
+    class Meta:
+        index_name = "abc_members"
+        projection = IncludeProjection(["type"])
+
+    abc_key = UnicodeAttribute(hash_key=True)
+
+
 class AccountItem(LedgerTable, discriminator="account"):
     """The member's spendable state; every balance change rewrites it under ``version``."""
 
@@ -151,11 +186,13 @@ class AccountItem(LedgerTable, discriminator="account"):
     boost_until = IsoTime(null=True)
     boost_open = BooleanAttribute(null=True)
     abc_class = UnicodeAttribute(null=True)
+    abc_key = UnicodeAttribute(null=True)  # T#<tenant>#A while abc_class is "A": the abc_members index
     updated_at = IsoTime()
     expiry_due = _due_index("expiry_due", "next_expiry")
     remind_due = _due_index("remind_due", "remind_at")
     holds_due = _due_index("holds_due", "hold_expiry")
     pending_due = _due_index("pending_due", "next_available")
+    abc_members = AbcMembersIndex()
 
 
 class EmailIndex(GlobalSecondaryIndex["ProfileItem"]):
@@ -205,6 +242,10 @@ class EntryItem(LedgerTable, discriminator="entry"):
     event_id = UnicodeAttribute(null=True)
     details = MapAttribute[str, Any](null=True)
     created_at = IsoTime()
+    # PAID entries only: the abc_paid index (the order's cash paid, in a top-level attribute to be projected)
+    abc_pk = UnicodeAttribute(null=True)
+    abc_at = IsoTime(null=True)
+    cash_minor = NumberAttribute(null=True)
 
 
 class RefundItem(LedgerTable, discriminator="refund"):
@@ -217,6 +258,8 @@ class RefundItem(LedgerTable, discriminator="refund"):
     restored_points = NumberAttribute()
     event_id = UnicodeAttribute(null=True)
     created_at = IsoTime()
+    abc_pk = UnicodeAttribute(null=True)  # the abc_paid index, at the refunded order's paid time
+    abc_at = IsoTime(null=True)
 
 
 class HoldItem(LedgerTable, discriminator="hold"):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.dal.ledger_store import StoreUnavailable
-from shared.services.sweep import ShardTask
+from shared.services.sweep import QueuedTask
 
 BATCH = 10  # SQS SendMessageBatch limit
 
@@ -33,7 +34,7 @@ class SqsTaskQueue:
             self._url = str(self._client().get_queue_url(QueueName=self._name)["QueueUrl"])
         return self._url
 
-    def send(self, tasks: list[ShardTask]) -> None:
+    def send(self, tasks: Sequence[QueuedTask]) -> None:
         """All or an error: a task SQS refused is retried once, then the call fails (the run is retried)."""
         try:
             for start in range(0, len(tasks), BATCH):

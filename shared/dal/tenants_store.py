@@ -5,18 +5,26 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from shared.dal.ledger_store import StoreUnavailable
-from shared.dal.models import ProgramItem, TenantItem, TenantsTable
+from shared.dal.models import ProgramItem, TenantItem, TenantsTable, VipTenantItem
 from shared.errors import Conflict
 from shared.program import ProgramSettings, ProgramVersion
 from shared.tenants import Tenant
 
+VIP_REGISTRY = "REGISTRY#vip"
+
 
 def tenant_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}"
+
+
+def _vip_item(tenant_id: str, active: bool, version: ProgramVersion) -> VipTenantItem:
+    return VipTenantItem(
+        VIP_REGISTRY, tenant_pk(tenant_id), tenant_id=tenant_id, active=active, updated_at=version.effective_at
+    )
 
 
 def _program_item(tenant_id: str, version: ProgramVersion) -> ProgramItem:
@@ -65,6 +73,8 @@ class DynamoTenantStore:
             with TransactWrite(connection=TenantsTable._get_connection().connection) as tx:
                 tx.save(item, condition=TenantItem.pk.does_not_exist())
                 tx.save(_program_item(tenant.tenant_id, tenant.programs[0]), condition=ProgramItem.pk.does_not_exist())
+                if tenant.programs[0].settings.vip is not None:
+                    tx.save(_vip_item(tenant.tenant_id, True, tenant.programs[0]))
         except TransactWriteError as exc:
             reasons = {r.code for r in exc.cancellation_reasons if r}
             if "ConditionalCheckFailed" in reasons:
@@ -84,13 +94,33 @@ class DynamoTenantStore:
                 raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
             raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
-    def add_program(self, tenant_id: str, version: ProgramVersion) -> None:
+    def add_program(self, tenant_id: str, version: ProgramVersion, vip_registry: bool | None = None) -> None:
+        """Save a new version; with ``vip_registry`` not None, in the same transaction list the tenant in the VIP
+        registry as active (True) or as "clear its VIPs at the next run" (False)."""
         try:
-            _program_item(tenant_id, version).save(condition=ProgramItem.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            with TransactWrite(connection=TenantsTable._get_connection().connection) as tx:
+                tx.save(_program_item(tenant_id, version), condition=ProgramItem.pk.does_not_exist())
+                if vip_registry is not None:
+                    tx.save(_vip_item(tenant_id, vip_registry, version))
+        except TransactWriteError as exc:
+            if any(r and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
                 raise Conflict("the program changed meanwhile; read it again", code="program_conflict") from exc
             raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+    def vip_tenants(self) -> list[tuple[str, bool]]:
+        """(tenant id, active) of every tenant in the VIP registry: one Query of its partition, never a Scan."""
+        try:
+            return [(item.tenant_id, bool(item.active)) for item in VipTenantItem.query(VIP_REGISTRY)]
+        except PynamoDBException as exc:
+            raise StoreUnavailable(f"storage failed: {type(exc).__name__}") from exc
+
+    def drop_vip_tenant(self, tenant_id: str) -> None:
+        """Leave the registry once the VIPs are cleared, unless a new version turned VIP on again meanwhile."""
+        try:
+            VipTenantItem(VIP_REGISTRY, tenant_pk(tenant_id)).delete(condition=VipTenantItem.active == False)  # noqa: E712
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
 
 def _ints(value: Any) -> Any:

@@ -357,6 +357,7 @@ class OrderService:
             plan.restored_points,
             now,
             event_id,
+            record.paid_at,
         )
         self.store.commit(
             tenant.tenant_id, Commit(record.member_id, account, member.account.version, tuple(entries), refund=refund)

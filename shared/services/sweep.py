@@ -11,7 +11,7 @@ its shard on as a new task that carries the index cursor.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -90,8 +90,12 @@ class DueStore(Protocol):
     def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]: ...
 
 
+class QueuedTask(Protocol):
+    def to_json(self) -> str: ...
+
+
 class TaskQueue(Protocol):
-    def send(self, tasks: list[ShardTask]) -> None: ...
+    def send(self, tasks: Sequence[QueuedTask]) -> None: ...
 
 
 def plan_run(job: str, now: datetime, run_id: str) -> list[ShardTask]:
