@@ -4,7 +4,8 @@
   .venv/bin/python scripts/schedule.py expire 2027-11-27T00:00:00Z
 
 The job's scheduled function (expire: ``expire_points``, remind: ``send_reminders``, release-holds:
-``release_holds``, activate-pending: ``activate_pending``) gets an EventBridge scheduled event whose ``time``
+``release_holds``, activate-pending: ``activate_pending``, birthday-bonus: ``grant_birthdays``, tier-review:
+``review_tiers``, boost-reminder: ``remind_boosts``) gets an EventBridge scheduled event whose ``time``
 is the given instant, then the sweep queue is drained through ``sweep_worker`` as the SQS event source would
 (scripts/scheduler.py). The time must carry a UTC offset (``Z`` or ``+03:00``). The endpoint is
 AWS_ENDPOINT_URL, or the embedded emulator of `make run` at http://127.0.0.1:$AWS_PORT (default 5000).

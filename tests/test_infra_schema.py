@@ -87,6 +87,9 @@ def test_create_table_arguments_use_the_app_table_names() -> None:
         "remind_due",
         "holds_due",
         "pending_due",
+        "tier_review_due",
+        "boost_remind_due",
+        "birthday_due",
     }
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from shared.money import eligible_minor, points_for, share_floor
-from datetime import UTC, datetime
-
 from shared.orders import max_redeemable
 from shared.program import ProgramSettings
 from shared.rules import Cart, Earning, Standing
