@@ -13,7 +13,7 @@ AWS_DUMMY := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY
 
 help:
 	@echo "make run      local stack: AWS emulator + tables + demo tenant + chalice local (Ctrl-C stops)"
-	@echo "make schedule JOB=<expire|remind|release-holds|activate-pending|classify-vip> AT=<ISO-8601 time, e.g. 2027-01-01T09:00:00Z>"
+	@echo "make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time, e.g. 2027-01-01T09:00:00Z>"
 	@echo "              run that scheduled job at AT against the running local stack; prints lots, members, messages"
 	@echo "make test     ruff, ruff format --check, mypy, pytest (unit, integration, e2e, property, packaging)"
 	@echo "make lint     ruff check, ruff format --check, mypy"
@@ -36,7 +36,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python scripts/local_stack.py
 
-SCHEDULE_USAGE := usage: make schedule JOB=<expire|remind|release-holds|activate-pending|classify-vip> AT=<ISO-8601 time with an offset, e.g. 2027-01-01T09:00:00Z>
+SCHEDULE_USAGE := usage: make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time with an offset, e.g. 2027-01-01T09:00:00Z>
 
 schedule: $(STAMP)
 	@test -n "$(JOB)" || { echo "JOB is missing. $(SCHEDULE_USAGE)" >&2; exit 2; }

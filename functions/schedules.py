@@ -1,4 +1,4 @@
-"""Scheduled work (SPEC §7, §8): EventBridge schedules fan out to one SQS worker.
+"""Scheduled work (SPEC §7, §8): eight EventBridge schedules fan out to one SQS worker.
 
 Each schedule takes "now" from its event's ``time`` and enqueues one task per index shard; the
 worker sweeps a shard, hands the rest on before its time runs out, and reports failed records one by
@@ -42,6 +42,9 @@ SCHEDULES = (
     ("remind", "send_reminders", "cron(10 * * * ? *)", "Expiry reminder ladder (hourly at :10)"),
     ("release-holds", "release_holds", "rate(15 minutes)", "Release holds past their TTL"),
     ("activate-pending", "activate_pending", "cron(15 * * * ? *)", "Announce pending points now available"),
+    ("birthday-bonus", "grant_birthdays", "cron(20 * * * ? *)", "Birthday bonus in each tenant's time (hourly)"),
+    ("tier-review", "review_tiers", "cron(25 * * * ? *)", "Rolling-basis tier downgrades on the local 1st"),
+    ("boost-reminder", "remind_boosts", "cron(30 * * * ? *)", "Remind of a post-purchase boost's end"),
     (VIP_JOB, "classify_vip", "cron(30 2 * * ? *)", "VIP by ABC analysis: set class A on accounts (daily 02:30 UTC)"),
 )
 

@@ -24,6 +24,9 @@ JOB_FUNCTIONS = {
     "remind": "send_reminders",
     "release-holds": "release_holds",
     "activate-pending": "activate_pending",
+    "birthday-bonus": "grant_birthdays",
+    "tier-review": "review_tiers",
+    "boost-reminder": "remind_boosts",
     "classify-vip": "classify_vip",
 }
 WORKER = "sweep_worker"
@@ -54,12 +57,14 @@ class RunSummary:
                 f"members classified {t.get('members', 0)} (accounts changed {t.get('changed', 0)}, errors {t.get('errors', 0)})"
             )
             out.append(f"tenants skipped {t.get('skipped', 0)}")
-        elif self.job == "remind":
+        elif self.job in ("remind", "birthday-bonus", "tier-review", "boost-reminder"):
             out.append(
                 f"messages sent {t.get('messages', 0)}, failed {t.get('failed', 0)}, skipped {t.get('skipped', 0)}, "
                 f"cost ${t.get('cost_usd_micros', 0) / 1_000_000:.6f}"
             )
         else:
+            out.append(f"lots {t.get('lots', 0)}, points {t.get('points', 0)}")
+        if self.job == "birthday-bonus":
             out.append(f"lots {t.get('lots', 0)}, points {t.get('points', 0)}")
         return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from shared.dal.ledger_store import DynamoLedgerStore
@@ -11,12 +11,16 @@ from shared.dal.task_queue import SqsTaskQueue
 from shared.dal.tenants_store import DynamoTenantStore
 from shared.notify.aws import AwsNotifier
 from shared.services.abc import AbcService
+from shared.services.birthdays import BirthdayService
+from shared.services.boost_reminders import BoostReminderService
 from shared.services.checkout import CheckoutService
 from shared.services.jobs import MemberJob, Upkeep
 from shared.services.members import MemberService
+from shared.services.messenger import Messenger
 from shared.services.orders import OrderService
 from shared.services.reminders import MailSettings, ReminderService
 from shared.services.sweep import Sweeper, TaskQueue
+from shared.services.tier_reviews import TierReviewService
 from shared.settings import Settings, get_settings
 from shared.tenants import TenantDirectory
 
@@ -40,14 +44,18 @@ def build(settings: Settings) -> Container:
     tenants = TenantDirectory(tenant_store, settings.tenant_cache_seconds)
     upkeep = Upkeep(store, settings.commit_attempts)
     mail = MailSettings(settings.email_from, settings.email_template_prefix, settings.notify_max_attempts)
-    reminders = ReminderService(
-        store, AwsNotifier(settings.region, settings.endpoint_url), mail, settings.commit_attempts
-    )
+    mail = replace(mail, template_namespace=settings.email_template_namespace)
+    notifier = AwsNotifier(settings.region, settings.endpoint_url)
+    reminders = ReminderService(store, notifier, mail, settings.commit_attempts)
+    messenger = Messenger(store, notifier, mail)
     jobs: dict[str, MemberJob] = {
         "expire": upkeep.expire,
         "remind": reminders.remind,
         "release-holds": upkeep.release_holds,
         "activate-pending": upkeep.activate_pending,
+        "birthday-bonus": BirthdayService(store, messenger, settings.commit_attempts).grant,
+        "tier-review": TierReviewService(store, messenger, settings.commit_attempts).review,
+        "boost-reminder": BoostReminderService(store, messenger, settings.commit_attempts).remind,
     }
     return Container(
         settings,

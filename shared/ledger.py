@@ -100,6 +100,10 @@ class Account:
     boost_until: datetime | None = None  # a post-purchase boost runs until here
     boost_discount_open: bool = False  # its discount on the next order is still unused
     abc_class: str | None = None  # A | B | C of the last ABC classification
+    # Scheduled program work (SPEC §8), each an indexed wake-up or a done-marker
+    birthday_year: int | None = None  # the last (tenant-local) year the birthday bonus was granted
+    tier_review_at: datetime | None = None  # the next downgrade evaluation (rolling basis, a tier held)
+    boost_remind_at: datetime | None = None  # when to remind of the running boost's end (None: nothing owed)
 
     @property
     def next_expiry(self) -> datetime | None:

@@ -92,16 +92,17 @@ def entry(e: EntryRecord) -> dict[str, Any]:
 
 
 def notification(n: NotificationRecord) -> dict[str, Any]:
-    """A reminder in the history: no points move (delta 0); ``details`` say what was sent and how it went."""
+    """A message in the history: no points move (delta 0); ``details`` say what was sent and how it went."""
     return {
         "seq": n.seq,
         "kind": "notification",
         "delta": 0,
-        "reference": "expiry_reminder",
+        "reference": "expiry_reminder" if n.topic == "expiry" else n.topic,
         "entry": f"M#{n.member_id}/{n.key}",
         "created_at": iso(n.created_at),
         "lots": [],
         "details": {
+            "topic": n.topic,
             "channel": n.channel,
             "days_before": n.days_before,
             "expiry_date": n.expiry_date,

@@ -120,10 +120,11 @@ class Commit:
 
 @dataclass(frozen=True)
 class NotificationRecord:
-    """One reminder message to one member (see ``shared.dal.models.NotificationItem`` for the statuses)."""
+    """One message to one member (see ``shared.dal.models.NotificationItem`` for the statuses): an expiry reminder,
+    or a program message (``topic``), whose ``expiry_date`` is then the date the message is about."""
 
     member_id: str
-    key: str  # NOTIFY#<expiry date>#<days before:03d>#<channel>
+    key: str  # NOTIFY#<expiry date>#<days before:03d>#<channel>, or NOTIFY#<TOPIC>#<occasion>#<channel>
     expiry_date: str
     days_before: int
     channel: str
@@ -136,6 +137,7 @@ class NotificationRecord:
     cost_usd_micros: int = 0
     message_id: str | None = None
     error: str | None = None
+    topic: str = "expiry"  # expiry | birthday | tier_downgrade | boost_ending
 
 
 @dataclass(frozen=True)

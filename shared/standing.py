@@ -75,7 +75,9 @@ def after_paid(
         return replace(account, boost_discount_open=False)
     if boost is None:
         return account
-    return replace(account, boost_until=paid_at + timedelta(days=boost.days), boost_discount_open=True)
+    until = paid_at + timedelta(days=boost.days)
+    remind = until - timedelta(days=boost.reminder_days_before_end) if boost.reminder_days_before_end else None
+    return replace(account, boost_until=until, boost_discount_open=True, boost_remind_at=remind)
 
 
 def after_refund(account: Account, program: ProgramSettings, refunded_minor: int, month: str) -> Account:

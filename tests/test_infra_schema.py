@@ -89,6 +89,9 @@ def test_create_table_arguments_use_the_app_table_names() -> None:
         "pending_due",
         "abc_paid",
         "abc_members",
+        "tier_review_due",
+        "boost_remind_due",
+        "birthday_due",
     }
 
 

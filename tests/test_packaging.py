@@ -161,17 +161,29 @@ def test_the_role_has_the_hand_written_policy_only(package: Package) -> None:
 
 def test_the_scheduled_work_is_in_the_template(package: Package) -> None:
     resources = package.template["Resources"]
-    # Four EventBridge schedules, one per job
+    # Seven EventBridge schedules, one per job
     schedules = {
         name: props["Properties"]["Events"][f"{name}Event"]["Properties"]["Schedule"]
         for name, props in resources.items()
-        if name in ("ExpirePoints", "SendReminders", "ReleaseHolds", "ActivatePending")
+        if name
+        in (
+            "ExpirePoints",
+            "SendReminders",
+            "ReleaseHolds",
+            "ActivatePending",
+            "GrantBirthdays",
+            "ReviewTiers",
+            "RemindBoosts",
+        )
     }
     assert schedules == {
         "ExpirePoints": "cron(5 * * * ? *)",
         "SendReminders": "cron(10 * * * ? *)",
         "ReleaseHolds": "rate(15 minutes)",
         "ActivatePending": "cron(15 * * * ? *)",
+        "GrantBirthdays": "cron(20 * * * ? *)",
+        "ReviewTiers": "cron(25 * * * ? *)",
+        "RemindBoosts": "cron(30 * * * ? *)",
     }
     # The worker reads the stage's queue and reports failed records one by one
     worker = resources["SweepWorker"]["Properties"]
@@ -192,6 +204,7 @@ def test_the_scheduled_work_is_in_the_template(package: Package) -> None:
         for r in resources.values()
         if r["Type"] == "AWS::SES::Template"
     }
-    assert names == {"loyalty-${Stage}-expiry-reminder-en", "loyalty-${Stage}-expiry-reminder-ru"}
+    kinds = ("expiry-reminder", "birthday-bonus", "tier-downgrade", "boost-ending")
+    assert names == {f"loyalty-${{Stage}}-{kind}-{language}" for kind in kinds for language in ("en", "ru")}
     env = package.template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["SWEEP_QUEUE_URL"] == {"Ref": "SweepQueue"}

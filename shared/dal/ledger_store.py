@@ -20,6 +20,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from shared.birthday import birthday_days
 from shared.clock import now as clock_now
 from shared.clock import parse_ts
 from shared.dal.models import (
@@ -100,6 +101,11 @@ def abc_key(tenant: str) -> str:
     return f"T#{tenant}#A"
 
 
+def birthday_key(month_day: str, shard: str) -> str:
+    """The birthday index's hash key: ``BDAY#<MM-DD>#<shard>`` (29 February is ``02-29``)."""
+    return f"BDAY#{month_day}#{shard}"
+
+
 def scope_pk(tenant: str, scope: str) -> str:
     return f"T#{tenant}#{scope}"
 
@@ -157,6 +163,9 @@ def _account_from(item: AccountItem) -> Account:
         item.boost_until,
         bool(item.boost_open),
         item.abc_class,
+        None if item.birthday_year is None else int(item.birthday_year),
+        item.tier_review_at,
+        item.boost_remind_at,
     )
 
 
@@ -189,6 +198,9 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         boost_open=account.boost_discount_open or None,
         abc_class=account.abc_class,
         abc_key=abc_key(tenant) if account.abc_class == "A" else None,
+        birthday_year=account.birthday_year,
+        tier_review_at=account.tier_review_at,
+        boost_remind_at=account.boost_remind_at,
         updated_at=at,
     )
 
@@ -249,8 +261,9 @@ def _profile_from(item: ProfileItem) -> Profile:
 
 
 def _profile_item(tenant: str, profile: Profile, at: datetime) -> ProfileItem:
+    pk = member_pk(tenant, profile.member_id)
     return ProfileItem(
-        member_pk(tenant, profile.member_id),
+        pk,
         "PROFILE",
         member_id=profile.member_id,
         email=profile.email,
@@ -262,6 +275,7 @@ def _profile_item(tenant: str, profile: Profile, at: datetime) -> ProfileItem:
         consent_call=profile.consent.get("call", True),
         email_key=contact_key(tenant, profile.email) if profile.email else None,
         phone_key=contact_key(tenant, profile.phone) if profile.phone else None,
+        bday_key=birthday_key(profile.birthday[5:10], shard_of(pk)) if profile.birthday else None,
         updated_at=at,
     )
 
@@ -392,6 +406,8 @@ class DynamoLedgerStore:
 
     def due(self, index: str, shard: int, now: datetime, cursor: dict[str, Any] | None, limit: int) -> DuePage:
         """One page of the members whose ``index`` time is at or before ``now`` (oldest first)."""
+        if index == "birthday":
+            return self._birthday_due(shard, now, cursor, limit)
         gsi, attribute = DUE_INDEXES[index]
         result = gsi.query(f"{shard:02d}", attribute <= now, limit=limit, page_size=limit, last_evaluated_key=cursor)
         keys = self._guard(lambda: [member_key(item.pk) for item in result])
@@ -418,6 +434,21 @@ class DynamoLedgerStore:
         """The members whose account says class A (the sparse abc_members index, all pages)."""
         found = AccountItem.abc_members.query(abc_key(tenant))
         return sorted(member_key(item.pk).member_id for item in self._guard(lambda: list(found)))
+
+    def _birthday_due(self, shard: int, now: datetime, cursor: dict[str, Any] | None, limit: int) -> DuePage:
+        """One page of the profiles whose birthday is today somewhere at ``now``: the cursor names the day (its
+        position in ``birthday_days(now)``) and where in that day's key to go on."""
+        days = birthday_days(now)
+        day = int(cursor["day"]) if cursor else 0
+        start = cursor.get("key") if cursor else None
+        result = ProfileItem.birthday_due.query(
+            birthday_key(days[day], f"{shard:02d}"), limit=limit, page_size=limit, last_evaluated_key=start
+        )
+        keys = self._guard(lambda: [member_key(item.pk) for item in result])
+        last = result.last_evaluated_key if len(keys) == limit else None
+        if last is not None:
+            return DuePage(keys, {"day": day, "key": last})
+        return DuePage(keys, {"day": day + 1} if day + 1 < len(days) else None)
 
     def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]:
         """Many members in BatchGetItem requests of up to 100 keys (consistent reads)."""
@@ -545,6 +576,8 @@ DUE_INDEXES: dict[str, tuple[Any, Any]] = {
     "remind": (AccountItem.remind_due, AccountItem.remind_at),
     "holds": (AccountItem.holds_due, AccountItem.hold_expiry),
     "pending": (AccountItem.pending_due, AccountItem.next_available),
+    "tier_review": (AccountItem.tier_review_due, AccountItem.tier_review_at),
+    "boost_remind": (AccountItem.boost_remind_due, AccountItem.boost_remind_at),
 }
 
 
@@ -565,6 +598,7 @@ def _notification_item(tenant: str, record: NotificationRecord) -> NotificationI
         cost_usd_micros=record.cost_usd_micros,
         message_id=record.message_id,
         error=record.error,
+        topic=None if record.topic == "expiry" else record.topic,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -586,6 +620,7 @@ def _notification_from(item: NotificationItem) -> NotificationRecord:
         cost_usd_micros=int(item.cost_usd_micros),
         message_id=item.message_id,
         error=item.error,
+        topic=item.topic or "expiry",
     )
 
 

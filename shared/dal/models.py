@@ -187,12 +187,17 @@ class AccountItem(LedgerTable, discriminator="account"):
     boost_open = BooleanAttribute(null=True)
     abc_class = UnicodeAttribute(null=True)
     abc_key = UnicodeAttribute(null=True)  # T#<tenant>#A while abc_class is "A": the abc_members index
+    birthday_year = NumberAttribute(null=True)  # the last year the birthday bonus was granted
+    tier_review_at = IsoTime(null=True)  # the next downgrade evaluation (tier review job)
+    boost_remind_at = IsoTime(null=True)  # the boost's end reminder (boost reminder job)
     updated_at = IsoTime()
     expiry_due = _due_index("expiry_due", "next_expiry")
     remind_due = _due_index("remind_due", "remind_at")
     holds_due = _due_index("holds_due", "hold_expiry")
     pending_due = _due_index("pending_due", "next_available")
     abc_members = AbcMembersIndex()
+    tier_review_due = _due_index("tier_review_due", "tier_review_at")
+    boost_remind_due = _due_index("boost_remind_due", "boost_remind_at")
 
 
 class EmailIndex(GlobalSecondaryIndex["ProfileItem"]):
@@ -211,6 +216,17 @@ class PhoneIndex(GlobalSecondaryIndex["ProfileItem"]):
     phone_key = UnicodeAttribute(hash_key=True)
 
 
+class BirthdayIndex(GlobalSecondaryIndex["ProfileItem"]):
+    """Profiles by birthday: ``BDAY#<MM-DD>#<shard>`` (sparse: only profiles with a birthday). The birthday job
+    queries the days that are "today" somewhere on Earth at its run's time, shard by shard."""
+
+    class Meta:
+        index_name = "birthday_due"
+        projection = IncludeProjection(["type"])
+
+    bday_key = UnicodeAttribute(hash_key=True)
+
+
 class ProfileItem(LedgerTable, discriminator="profile"):
     member_id = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
@@ -222,9 +238,11 @@ class ProfileItem(LedgerTable, discriminator="profile"):
     consent_call = BooleanAttribute(default=True)
     email_key = UnicodeAttribute(null=True)  # T#<tenant>#<email>: look-up by e-mail
     phone_key = UnicodeAttribute(null=True)
+    bday_key = UnicodeAttribute(null=True)  # BDAY#<MM-DD>#<shard>: the birthday index
     updated_at = IsoTime()
     by_email = EmailIndex()
     by_phone = PhoneIndex()
+    birthday_due = BirthdayIndex()
 
 
 class EntryItem(LedgerTable, discriminator="entry"):
@@ -291,6 +309,7 @@ class NotificationItem(LedgerTable, discriminator="notification"):
     cost_usd_micros = NumberAttribute(default=0)
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    topic = UnicodeAttribute(null=True)  # absent: an expiry reminder; birthday | tier_downgrade | boost_ending
     created_at = IsoTime()
     updated_at = IsoTime()
 

@@ -34,6 +34,7 @@ class MailSettings:
     email_from: str  # the platform's verified sender when the tenant has none
     template_prefix: str  # SES template names: <prefix>-<language>
     max_attempts: int
+    template_namespace: str = "loyalty"  # the program messages' templates: <namespace>-<kind>-<language>
 
 
 @dataclass(frozen=True)

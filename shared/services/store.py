@@ -26,6 +26,7 @@ from shared.records import (
     Profile,
 )
 from shared.reminders import next_remind_at
+from shared.tier_review import next_review
 
 T = TypeVar("T")
 
@@ -48,10 +49,14 @@ class LedgerStore(Protocol):
 
 
 def bumped(account: Account, program: ProgramSettings, now: datetime) -> Account:
-    """The account as it will be written: next version, and the reminder wake-up its lots now call for."""
+    """The account as it will be written: next version, the reminder wake-up its lots now call for, and the tier
+    review its standing calls for."""
     zone = ZoneInfo(program.timezone)
     return replace(
-        account, version=account.version + 1, remind_at=next_remind_at(account, program.reminders, zone, now)
+        account,
+        version=account.version + 1,
+        remind_at=next_remind_at(account, program.reminders, zone, now),
+        tier_review_at=next_review(account, program, now),
     )
 
 

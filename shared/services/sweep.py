@@ -25,7 +25,17 @@ from shared.services.jobs import MemberJob, MemberOutcome
 from shared.tenants import TenantDirectory
 
 # Job name (the `make schedule JOB=` names) -> the due index it reads.
-JOB_INDEX = {"expire": "expiry", "remind": "remind", "release-holds": "holds", "activate-pending": "pending"}
+JOB_INDEX = {
+    "expire": "expiry",
+    "remind": "remind",
+    "release-holds": "holds",
+    "activate-pending": "pending",
+    "birthday-bonus": "birthday",
+    "tier-review": "tier_review",
+    "boost-reminder": "boost_remind",
+}
+# Jobs that write to the member (contact data and consent): their sweep reads the profiles with the accounts.
+PROFILE_JOBS = {"remind", "birthday-bonus", "tier-review", "boost-reminder"}
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,7 @@ class Sweeper:
                     break
                 page = self.store.due(JOB_INDEX[task.job], task.shard, task.now, cursor, self.page_size)
                 report.pages += 1
-                members = self.store.load_members(page.keys, profiles=task.job == "remind") if page.keys else {}
+                members = self.store.load_members(page.keys, profiles=task.job in PROFILE_JOBS) if page.keys else {}
                 loaded = [(key, members[key]) for key in page.keys]
                 for outcome in pool.map(lambda pair: self._member(task, *pair), loaded):
                     if outcome is None:
@@ -172,7 +182,7 @@ class Sweeper:
         if task.job == "expire":
             metrics.add_metric(name="PointsExpired", unit="Count", value=report.points)
             metrics.add_metric(name="LotsExpired", unit="Count", value=report.lots)
-        if task.job == "remind":
+        if task.job in PROFILE_JOBS:
             metrics.add_metric(name="NotificationsSent", unit="Count", value=report.messages)
             metrics.add_metric(name="NotificationsFailed", unit="Count", value=report.failed)
             metrics.add_metric(name="NotificationCostUsdMicros", unit="Count", value=report.cost_usd_micros)

@@ -1,0 +1,77 @@
+"""The birthday bonus (SPEC §8): points on the member's birthday in tenant time, once a year, with an e-mail.
+
+The grant is one commit under the account's version: a ``grant`` entry keyed ``M#<member>``/``BIRTHDAY#<year>``
+(created only if new, so reruns and overlapping runs grant once), a lot of source ``birthday`` with the bonus's
+lifetime, and ``birthday_year`` on the account so later runs of the day skip the member without a write. The
+e-mail follows (claim first, then send); every run of the birthday looks at it again until its record is final,
+so a run that died between the grant and the e-mail, or a transient SES error, is made good the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.birthday import is_birthday
+from shared.ledger import Credit, credit
+from shared.notify.program_messages import BIRTHDAY, birthday_data
+from shared.program import BirthdayBonus
+from shared.records import Commit, EntryRecord, Member, MemberKey
+from shared.services.jobs import MemberOutcome, retried
+from shared.services.messenger import Messenger, Outgoing, counted, reachable
+from shared.services.reminders import Step
+from shared.services.store import LedgerStore, bumped, expire_due
+from shared.tenants import Tenant
+
+
+class BirthdayService:
+    def __init__(self, store: LedgerStore, messenger: Messenger, attempts: int) -> None:
+        self.store = store
+        self.messenger = messenger
+        self.attempts = attempts
+
+    def grant(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
+        program = tenant.current.settings
+        bonus, profile = program.birthday_bonus, member.profile
+        today = now.astimezone(ZoneInfo(program.timezone)).date()
+        if bonus is None or profile is None or not profile.birthday or not is_birthday(profile.birthday, today):
+            return MemberOutcome()  # another zone's birthday, or no bonus in this program
+        seqs: list[int] = []  # the member's position after the grant: the e-mail follows it in the history
+        outcome = retried(
+            self.store, self.attempts, key, member, lambda m: self._grant(tenant, m, bonus, today, now, seqs)
+        )
+        if seqs:
+            member = replace(member, account=replace(member.account, seq=seqs[-1]))
+        return counted(outcome, self._mail(tenant, member, bonus, today, now))
+
+    def _grant(
+        self, tenant: Tenant, member: Member, bonus: BirthdayBonus, today: date, now: datetime, seqs: list[int]
+    ) -> MemberOutcome:
+        if member.account.birthday_year == today.year:
+            return MemberOutcome()  # granted by an earlier run (or an overlapping one) this year
+        account, entries = expire_due(member.account, now)
+        lot = Credit(bonus.points, "birthday", now, now + timedelta(days=bonus.lifetime_days))
+        account, movement = credit(account, "grant", [lot], now)
+        details = {"rule": "birthday", "year": today.year, "points": bonus.points, "lifetime_days": bonus.lifetime_days}
+        member_id = account.member_id
+        entry = EntryRecord(
+            f"M#{member_id}", f"BIRTHDAY#{today.year}", member_id, movement, "birthday", now, None, details
+        )
+        account = bumped(replace(account, birthday_year=today.year), tenant.current.settings, now)
+        self.store.commit(tenant.tenant_id, Commit(member_id, account, member.account.version, (*entries, entry)))
+        seqs.append(account.seq)
+        return MemberOutcome(True, lots=1, points=bonus.points)
+
+    def _mail(self, tenant: Tenant, member: Member, bonus: BirthdayBonus, today: date, now: datetime) -> list[Step]:
+        """The e-mail of this year's bonus unless its record is final (a Query per run of the day when reachable)."""
+        program = tenant.current.settings
+        profile = member.profile
+        assert profile is not None
+        if not reachable(member, "email"):
+            return [Step("skipped")]
+        expires = (now + timedelta(days=bonus.lifetime_days)).astimezone(ZoneInfo(program.timezone)).date()
+        data = birthday_data(tenant.tenant_id, profile.name, bonus.points, expires, program.language)
+        msg = Outgoing("birthday", str(today.year), "email", today.isoformat(), bonus.points, 0, BIRTHDAY, data)
+        record = self.messenger.records(tenant, member.account.member_id, msg.topic, msg.occasion).get(msg.key)
+        return [self.messenger.send(tenant, member, msg, record, now)]

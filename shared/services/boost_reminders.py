@@ -1,0 +1,68 @@
+"""The post-purchase boost's end reminder (SPEC §8): ``reminder_days_before_end`` days before ``boost_until``.
+
+A boost that starts with a paid order sets ``boost_remind_at`` on the account (``shared.standing.after_paid``); the
+job finds the member through that sparse index. Each channel (e-mail, SMS) is claimed first under a key of the
+boost's end, then sent, then recorded, so a boost is reminded once per channel whatever reruns or overlaps happen.
+The wake-up is cleared after the messages, or moved to when a message must be looked at again: the SMS quiet
+hours, a transient error, an overlapping run's claim. A boost that ended meanwhile is not reminded at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from shared.clock import iso
+from shared.notify.program_messages import BOOST_ENDING, boost_data, boost_sms
+from shared.records import Commit, Member, MemberKey
+from shared.services.jobs import MemberOutcome, retried
+from shared.services.messenger import Messenger, Outgoing, counted
+from shared.services.reminders import Step
+from shared.services.store import LedgerStore, bumped, expire_due
+from shared.tenants import Tenant
+
+CHANNELS = ("email", "sms")
+
+
+class BoostReminderService:
+    def __init__(self, store: LedgerStore, messenger: Messenger, attempts: int) -> None:
+        self.store = store
+        self.messenger = messenger
+        self.attempts = attempts
+
+    def remind(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
+        return retried(self.store, self.attempts, key, member, lambda m: self._remind(tenant, m, now))
+
+    def _remind(self, tenant: Tenant, member: Member, now: datetime) -> MemberOutcome:
+        account = member.account
+        if account.boost_remind_at is None or account.boost_remind_at > now:
+            return MemberOutcome()  # the index was behind: another run handled it already
+        program = tenant.current.settings
+        boost = program.post_purchase_boost
+        running = account.boost_until is not None and now < account.boost_until
+        steps = self._send(tenant, member, now) if boost and boost.reminder_days_before_end and running else []
+        waits = [s.retry_at for s in steps if s.retry_at is not None]
+        updated, entries = expire_due(account, now)
+        updated = bumped(replace(updated, boost_remind_at=min(waits, default=None)), program, now)
+        self.store.commit(tenant.tenant_id, Commit(account.member_id, updated, account.version, tuple(entries)))
+        return counted(MemberOutcome(changed=bool(steps)), steps)
+
+    def _send(self, tenant: Tenant, member: Member, now: datetime) -> list[Step]:
+        program = tenant.current.settings
+        until = member.account.boost_until
+        assert until is not None and program.post_purchase_boost is not None
+        days = program.post_purchase_boost.reminder_days_before_end
+        local_until = until.astimezone(ZoneInfo(program.timezone)).date()
+        name = member.profile.name if member.profile else None
+        data = boost_data(tenant.tenant_id, name, local_until, program.language)
+        text = boost_sms(tenant.tenant_id, local_until, program.language)
+        occasion = iso(until)
+        records = self.messenger.records(tenant, member.account.member_id, "boost_ending", occasion)
+        steps = []
+        for channel in CHANNELS:
+            msg = Outgoing(
+                "boost_ending", occasion, channel, local_until.isoformat(), 0, days, BOOST_ENDING, data, text
+            )
+            steps.append(self.messenger.send(tenant, member, msg, records.get(msg.key), now))
+        return steps
