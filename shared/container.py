@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from shared.dal.grants_store import DynamoGrantStore
 from shared.dal.ledger_store import DynamoLedgerStore
 from shared.dal.models import bind
 from shared.dal.task_queue import SqsTaskQueue
 from shared.dal.tenants_store import DynamoTenantStore
 from shared.notify.aws import AwsNotifier
 from shared.services.checkout import CheckoutService
+from shared.services.grants import GrantConfig, GrantService
 from shared.services.jobs import MemberJob, Upkeep
 from shared.services.members import MemberService
 from shared.services.orders import OrderService
@@ -29,6 +31,7 @@ class Container:
     members: MemberService
     sweeper: Sweeper
     tasks: TaskQueue
+    grants: GrantService
 
 
 def build(settings: Settings) -> Container:
@@ -37,8 +40,16 @@ def build(settings: Settings) -> Container:
     tenants = TenantDirectory(DynamoTenantStore(), settings.tenant_cache_seconds)
     upkeep = Upkeep(store, settings.commit_attempts)
     mail = MailSettings(settings.email_from, settings.email_template_prefix, settings.notify_max_attempts)
-    reminders = ReminderService(
-        store, AwsNotifier(settings.region, settings.endpoint_url), mail, settings.commit_attempts
+    notifier = AwsNotifier(settings.region, settings.endpoint_url)
+    reminders = ReminderService(store, notifier, mail, settings.commit_attempts)
+    queue = SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name)
+    grant_config = GrantConfig(
+        settings.grant_chunk_size,
+        settings.sweep_page_size,
+        settings.sweep_threads,
+        settings.commit_attempts,
+        settings.email_from,
+        settings.grant_template_prefix,
     )
     jobs: dict[str, MemberJob] = {
         "expire": upkeep.expire,
@@ -53,7 +64,8 @@ def build(settings: Settings) -> Container:
         CheckoutService(store, settings.commit_attempts),
         MemberService(store),
         Sweeper(store, tenants, jobs, settings.sweep_page_size, settings.sweep_threads),
-        SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name),
+        queue,
+        GrantService(store, DynamoGrantStore(), queue, tenants, notifier, grant_config),
     )
 
 

@@ -109,7 +109,7 @@ class Commit:
 
 @dataclass(frozen=True)
 class NotificationRecord:
-    """One reminder message to one member (see ``shared.dal.models.NotificationItem`` for the statuses)."""
+    """One message to one member: an expiry reminder or a grant's notice (see ``shared.dal.models.NotificationItem`` for the statuses)."""
 
     member_id: str
     key: str  # NOTIFY#<expiry date>#<days before:03d>#<channel>
@@ -125,6 +125,7 @@ class NotificationRecord:
     cost_usd_micros: int = 0
     message_id: str | None = None
     error: str | None = None
+    grant_id: str | None = None  # a bulk grant's message (key MSG#GRANT#<grant>#<channel>), else an expiry reminder
 
 
 @dataclass(frozen=True)

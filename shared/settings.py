@@ -31,6 +31,8 @@ class Settings(BaseModel):
     sweep_margin_seconds: float = Field(default=60, ge=0)  # stop this long before the Lambda's deadline
     email_from: str = "loyalty@example.com"  # the platform's verified SES sender when a tenant sets none
     email_template_prefix: str = "loyalty-expiry-reminder"
+    grant_template_prefix: str = "loyalty-grant"  # SES templates of bulk grant messages: <prefix>-<language>
+    grant_chunk_size: int = Field(default=100, ge=1, le=100)  # member ids per grant task
     notify_max_attempts: int = Field(default=10, ge=1, le=100)
 
     @classmethod
@@ -51,6 +53,7 @@ class Settings(BaseModel):
             "SWEEP_MARGIN_SECONDS": "sweep_margin_seconds",
             "EMAIL_FROM": "email_from",
             "EMAIL_TEMPLATE_PREFIX": "email_template_prefix",
+            "GRANT_TEMPLATE_PREFIX": "grant_template_prefix",
         }
         values.update({field: env[name] for name, field in optional.items() if env.get(name)})
         return cls.model_validate(values)

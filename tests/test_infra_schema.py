@@ -87,6 +87,7 @@ def test_create_table_arguments_use_the_app_table_names() -> None:
         "remind_due",
         "holds_due",
         "pending_due",
+        "by_tenant",
     }
 
 

@@ -192,6 +192,8 @@ def test_the_scheduled_work_is_in_the_template(package: Package) -> None:
         for r in resources.values()
         if r["Type"] == "AWS::SES::Template"
     }
-    assert names == {"loyalty-${Stage}-expiry-reminder-en", "loyalty-${Stage}-expiry-reminder-ru"}
+    assert names == {
+        f"loyalty-${{Stage}}-{kind}-{lang}" for kind in ("expiry-reminder", "grant") for lang in ("en", "ru")
+    }
     env = package.template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["SWEEP_QUEUE_URL"] == {"Ref": "SweepQueue"}

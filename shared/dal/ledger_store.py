@@ -162,6 +162,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
             for h in account.holds
         ],
         shard=shard_of(pk),
+        tenant_shard=f"T#{tenant}#{shard_of(pk)}",
         next_expiry=account.next_expiry,
         remind_at=account.remind_at,
         reminded_through=account.reminded_through,
@@ -522,6 +523,7 @@ def _notification_item(tenant: str, record: NotificationRecord) -> NotificationI
         cost_usd_micros=record.cost_usd_micros,
         message_id=record.message_id,
         error=record.error,
+        grant_id=record.grant_id,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -543,6 +545,7 @@ def _notification_from(item: NotificationItem) -> NotificationRecord:
         cost_usd_micros=int(item.cost_usd_micros),
         message_id=item.message_id,
         error=item.error,
+        grant_id=item.grant_id,
     )
 
 

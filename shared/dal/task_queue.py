@@ -1,15 +1,21 @@
-"""The sweep's task queue on SQS: one message per shard task (SendMessageBatch, 10 at a time)."""
+"""The sweep's task queue on SQS: one message per task, shard or grant (SendMessageBatch, 10 at a time)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.dal.ledger_store import StoreUnavailable
-from shared.services.sweep import ShardTask
 
 BATCH = 10  # SQS SendMessageBatch limit
+
+
+class QueuedTask(Protocol):
+    """A sweep shard task or a grant task: anything that says itself as one message body."""
+
+    def to_json(self) -> str: ...
 
 
 class SqsTaskQueue:
@@ -33,7 +39,7 @@ class SqsTaskQueue:
             self._url = str(self._client().get_queue_url(QueueName=self._name)["QueueUrl"])
         return self._url
 
-    def send(self, tasks: list[ShardTask]) -> None:
+    def send(self, tasks: Sequence[QueuedTask]) -> None:
         """All or an error: a task SQS refused is retried once, then the call fails (the run is retried)."""
         try:
             for start in range(0, len(tasks), BATCH):

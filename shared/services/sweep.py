@@ -11,7 +11,7 @@ its shard on as a new task that carries the index cursor.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -91,7 +91,7 @@ class DueStore(Protocol):
 
 
 class TaskQueue(Protocol):
-    def send(self, tasks: list[ShardTask]) -> None: ...
+    def send(self, tasks: Sequence[Any]) -> None: ...  # ShardTask or GrantTask (anything with to_json)
 
 
 def plan_run(job: str, now: datetime, run_id: str) -> list[ShardTask]:
