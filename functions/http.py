@@ -58,11 +58,12 @@ def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def raw_body(request: Request) -> bytes:
+def raw_body(request: Request, limit: int | None = None) -> bytes:
     body = request.raw_body or b""
     data = body if isinstance(body, bytes) else body.encode()
-    if len(data) > container().settings.max_body_bytes:
-        raise PayloadTooLarge(f"body is over {container().settings.max_body_bytes} bytes")
+    limit = limit or container().settings.max_body_bytes
+    if len(data) > limit:
+        raise PayloadTooLarge(f"body is over {limit} bytes")
     return data
 
 
@@ -73,8 +74,8 @@ def parse_json(data: bytes) -> Any:
         raise BadRequest("body is not valid JSON", code="malformed_json") from exc
 
 
-def parse_body(request: Request, model: type[M]) -> M:
-    payload = parse_json(raw_body(request))
+def parse_body(request: Request, model: type[M], limit: int | None = None) -> M:
+    payload = parse_json(raw_body(request, limit))
     if not isinstance(payload, dict):
         raise Unprocessable("body must be a JSON object", code="validation_error")
     return model.model_validate(payload)

@@ -14,11 +14,13 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import CloudWatchEvent, SQSEvent
 
-from shared.clock import parse_ts
+from shared.clock import now, parse_ts
 from shared.container import container
+from shared.grants import GrantTask
 from shared.observability import logger
 from shared.services.abc import JOB as VIP_JOB
 from shared.services.abc import VipTask
+from shared.services.grants import GrantReport
 from shared.services.sweep import QueuedTask, ShardReport, ShardTask, plan_run
 
 bp = Blueprint(__name__)
@@ -67,7 +69,8 @@ QUEUE_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:loyalty-sweep"
 
 @bp.on_sqs_message(queue_arn=QUEUE_PLACEHOLDER, batch_size=5, name="sweep_worker")
 def sweep_worker(event: SQSEvent) -> dict[str, Any]:
-    """Sweep each task's shard; a failed record is reported alone and comes back after the visibility timeout."""
+    """Sweep each task's shard or do a part of a bulk grant; a failed record is reported alone and comes back after
+    the visibility timeout."""
     settings = container().settings
     context: Any = event.context
 
@@ -75,7 +78,7 @@ def sweep_worker(event: SQSEvent) -> dict[str, Any]:
         return float(context.get_remaining_time_in_millis()) / 1000 - settings.sweep_margin_seconds
 
     failures: list[dict[str, str]] = []
-    reports: list[ShardReport] = []
+    reports: list[ShardReport | GrantReport] = []
     for record in event:
         raw = record.to_dict()
         try:
@@ -89,13 +92,16 @@ def sweep_worker(event: SQSEvent) -> dict[str, Any]:
     return {"batchItemFailures": failures, "summary": _total(reports)}
 
 
-def _run_task(body: str, time_left: Callable[[], float]) -> ShardReport:
+def _run_task(body: str, time_left: Callable[[], float]) -> ShardReport | GrantReport:
+    """A message is a VIP classification of one tenant, a part of a bulk grant, or a shard of a sweep."""
     if VipTask.accepts(body):
         return container().abc.classify(VipTask.from_json(body))
+    if GrantTask.matches(body):
+        return container().grants.run(GrantTask.from_json(body), time_left, now())
     return container().sweeper.run(ShardTask.from_json(body), time_left)
 
 
-def _total(reports: list[ShardReport]) -> dict[str, int]:
+def _total(reports: list[ShardReport | GrantReport]) -> dict[str, int]:
     total: dict[str, int] = {"tasks": len(reports), "handed_on": sum(r.handed_on is not None for r in reports)}
     for report in reports:
         for key, value in report.summary().items():

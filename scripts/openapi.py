@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from shared.api_models import (
     CaptureIn,
     Envelope,
+    GrantIn,
     HoldIn,
     MemberUpdateIn,
     OrderCancelledData,
@@ -137,6 +138,22 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "200",
         "the new version",
         {"400", "403", "409", "422"},
+    ),
+    (T + "/grants", "post"): (
+        "Holiday / bulk grant to a segment (all members, a tier, or up to 10,000 member ids); runs asynchronously, "
+        "exactly once per member; `grant_id` is the idempotency key (the same id and body return the same grant)",
+        GrantIn,
+        "202",
+        "the grant as on GET",
+        {"400", "403", "409", "413", "422", "503"},
+    ),
+    (T + "/grants/{grant_id}", "get"): (
+        "A bulk grant and its progress",
+        None,
+        "200",
+        "`{grant_id, status: queued|running|done, segment, points, expires_at, reason, notify, targeted, granted, "
+        "skipped, failed, notified, tasks: {chains, chains_done, parts_done}, created_at, started_at, finished_at}`",
+        {"403", "404", "422"},
     ),
 }
 

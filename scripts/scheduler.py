@@ -123,6 +123,19 @@ def run_job(
     summary = RunSummary(job, iso(at))
     started = handlers[JOB_FUNCTIONS[job]](scheduled_event(job, at), context())
     summary.tasks = int(started["tasks"])
+    return drain(summary, handlers, sqs, queue_url, context, max_invocations)
+
+
+def drain(
+    summary: RunSummary,
+    handlers: dict[str, Callable[[dict[str, Any], Any], Any]],
+    sqs: Any,
+    queue_url: str,
+    context: Callable[[], Any],
+    max_invocations: int = 10_000,
+) -> RunSummary:
+    """Feed the queue to the worker, 5 records per invocation, until it is empty (also the tasks of a bulk grant,
+    which its POST enqueued)."""
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     while summary.invocations < max_invocations:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=5, AttributeNames=["All"]).get(

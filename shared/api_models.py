@@ -150,3 +150,38 @@ class AbcQuery(Strict):
 class HistoryQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+GrantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+MAX_GRANT_MEMBER_IDS = 10_000  # shared.grants.MAX_MEMBER_IDS
+
+
+class SegmentIn(Strict):
+    """Exactly one of: every member, the members of one tier, a list of member ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    all: Annotated[bool, Field(strict=True)] | None = None
+    tier: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    member_ids: Annotated[list[MemberId], Field(min_length=1, max_length=MAX_GRANT_MEMBER_IDS)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SegmentIn:
+        given = [name for name in ("all", "tier", "member_ids") if getattr(self, name) is not None]
+        if len(given) != 1 or self.all is False:
+            raise ValueError("give exactly one of all: true, tier or member_ids")
+        return self
+
+
+class GrantIn(Strict):
+    """A bulk grant (SPEC §8). ``grant_id`` is the client's idempotency key: the same id, the same grant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    grant_id: GrantId
+    segment: SegmentIn
+    points: Points
+    expires_at: UtcTime | None = None
+    lifetime_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    notify: Annotated[list[Literal["email", "sms"]], Field(max_length=2)] = []

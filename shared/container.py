@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cache
 
+from shared.dal.grants_store import DynamoGrantStore
 from shared.dal.ledger_store import DynamoLedgerStore
 from shared.dal.models import bind
 from shared.dal.task_queue import SqsTaskQueue
@@ -14,6 +15,7 @@ from shared.services.abc import AbcService
 from shared.services.birthdays import BirthdayService
 from shared.services.boost_reminders import BoostReminderService
 from shared.services.checkout import CheckoutService
+from shared.services.grants import GrantConfig, GrantService
 from shared.services.jobs import MemberJob, Upkeep
 from shared.services.members import MemberService
 from shared.services.messenger import Messenger
@@ -35,6 +37,7 @@ class Container:
     sweeper: Sweeper
     tasks: TaskQueue
     abc: AbcService
+    grants: GrantService
 
 
 def build(settings: Settings) -> Container:
@@ -48,6 +51,15 @@ def build(settings: Settings) -> Container:
     notifier = AwsNotifier(settings.region, settings.endpoint_url)
     reminders = ReminderService(store, notifier, mail, settings.commit_attempts)
     messenger = Messenger(store, notifier, mail)
+    queue = SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name)
+    grant_config = GrantConfig(
+        settings.grant_chunk_size,
+        settings.sweep_page_size,
+        settings.sweep_threads,
+        settings.commit_attempts,
+        settings.email_from,
+        settings.grant_template_prefix,
+    )
     jobs: dict[str, MemberJob] = {
         "expire": upkeep.expire,
         "remind": reminders.remind,
@@ -64,8 +76,9 @@ def build(settings: Settings) -> Container:
         CheckoutService(store, settings.commit_attempts),
         MemberService(store),
         Sweeper(store, tenants, jobs, settings.sweep_page_size, settings.sweep_threads),
-        SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name),
+        queue,
         AbcService(store, tenant_store, tenants, settings.commit_attempts),
+        GrantService(store, DynamoGrantStore(), queue, tenants, notifier, grant_config),
     )
 
 

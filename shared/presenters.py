@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.abc import CLASSES
 from shared.clock import iso
+from shared.grants import Grant
 from shared.hold_codes import code_of
 from shared.ledger import Lot
 from shared.program import ProgramVersion
@@ -97,7 +98,7 @@ def notification(n: NotificationRecord) -> dict[str, Any]:
         "seq": n.seq,
         "kind": "notification",
         "delta": 0,
-        "reference": "expiry_reminder" if n.topic == "expiry" else n.topic,
+        "reference": f"grant:{n.grant_id}" if n.grant_id else ("expiry_reminder" if n.topic == "expiry" else n.topic),
         "entry": f"M#{n.member_id}/{n.key}",
         "created_at": iso(n.created_at),
         "lots": [],
@@ -113,6 +114,7 @@ def notification(n: NotificationRecord) -> dict[str, Any]:
             "message_id": n.message_id,
             "error": n.error,
             "updated_at": iso(n.updated_at),
+            **({"grant_id": n.grant_id} if n.grant_id else {}),
         },
     }
 
@@ -174,3 +176,31 @@ def abc_report(report: AbcReport, member_id: str | None, limit: int, offset: int
             "rank": found.rank if found else None,
         }
     return body
+
+
+def grant(g: Grant) -> dict[str, Any]:
+    """A bulk grant and its progress; the counters count members (``notified``: reached by at least one message)."""
+    segment: dict[str, Any] = {"all": True} if g.segment == "all" else {}
+    if g.segment == "tier":
+        segment = {"tier": g.tier}
+    if g.segment == "member_ids":
+        segment = {"member_ids": g.member_count}
+    done = g.status == "done"
+    return {
+        "grant_id": g.grant_id,
+        "status": g.status,
+        "segment": segment,
+        "points": g.points,
+        "expires_at": iso(g.expires_at),
+        "reason": g.reason,
+        "notify": list(g.notify),
+        "targeted": g.targeted,
+        "granted": g.granted,
+        "skipped": g.skipped,
+        "failed": g.failed,
+        "notified": g.notified,
+        "tasks": {"chains": g.chains, "chains_done": g.chains_done, "parts_done": g.parts_done},
+        "created_at": iso(g.created_at),
+        "started_at": iso(g.started_at) if g.started_at else None,
+        "finished_at": iso(g.updated_at) if done and g.updated_at else None,
+    }

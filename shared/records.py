@@ -121,7 +121,8 @@ class Commit:
 @dataclass(frozen=True)
 class NotificationRecord:
     """One message to one member (see ``shared.dal.models.NotificationItem`` for the statuses): an expiry reminder,
-    or a program message (``topic``), whose ``expiry_date`` is then the date the message is about."""
+    a program message (``topic``), whose ``expiry_date`` is then the date the message is about, or a bulk grant's
+    notice (``grant_id``)."""
 
     member_id: str
     key: str  # NOTIFY#<expiry date>#<days before:03d>#<channel>, or NOTIFY#<TOPIC>#<occasion>#<channel>
@@ -138,6 +139,7 @@ class NotificationRecord:
     message_id: str | None = None
     error: str | None = None
     topic: str = "expiry"  # expiry | birthday | tier_downgrade | boost_ending
+    grant_id: str | None = None  # a bulk grant's message (key MSG#GRANT#<grant>#<channel>), else an expiry reminder
 
 
 @dataclass(frozen=True)

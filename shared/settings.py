@@ -32,6 +32,8 @@ class Settings(BaseModel):
     email_from: str = "loyalty@example.com"  # the platform's verified SES sender when a tenant sets none
     email_template_prefix: str = "loyalty-expiry-reminder"
     email_template_namespace: str = "loyalty"  # program messages: <namespace>-<kind>-<language> (SES templates)
+    grant_template_prefix: str = "loyalty-grant"  # SES templates of bulk grant messages: <prefix>-<language>
+    grant_chunk_size: int = Field(default=100, ge=1, le=100)  # member ids per grant task
     notify_max_attempts: int = Field(default=10, ge=1, le=100)
 
     @classmethod
@@ -53,6 +55,7 @@ class Settings(BaseModel):
             "EMAIL_FROM": "email_from",
             "EMAIL_TEMPLATE_PREFIX": "email_template_prefix",
             "EMAIL_TEMPLATE_NAMESPACE": "email_template_namespace",
+            "GRANT_TEMPLATE_PREFIX": "grant_template_prefix",
         }
         values.update({field: env[name] for name, field in optional.items() if env.get(name)})
         return cls.model_validate(values)

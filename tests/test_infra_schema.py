@@ -92,6 +92,7 @@ def test_create_table_arguments_use_the_app_table_names() -> None:
         "tier_review_due",
         "boost_remind_due",
         "birthday_due",
+        "by_tenant",
     }
 
 

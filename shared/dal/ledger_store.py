@@ -185,6 +185,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
             for h in account.holds
         ],
         shard=shard_of(pk),
+        tenant_shard=f"T#{tenant}#{shard_of(pk)}",
         next_expiry=account.next_expiry,
         remind_at=account.remind_at,
         reminded_through=account.reminded_through,
@@ -599,6 +600,7 @@ def _notification_item(tenant: str, record: NotificationRecord) -> NotificationI
         message_id=record.message_id,
         error=record.error,
         topic=None if record.topic == "expiry" else record.topic,
+        grant_id=record.grant_id,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -621,6 +623,7 @@ def _notification_from(item: NotificationItem) -> NotificationRecord:
         message_id=item.message_id,
         error=item.error,
         topic=item.topic or "expiry",
+        grant_id=item.grant_id,
     )
 
 

@@ -162,6 +162,19 @@ class AbcMembersIndex(GlobalSecondaryIndex["AccountItem"]):
     abc_key = UnicodeAttribute(hash_key=True)
 
 
+class TenantMembersIndex(GlobalSecondaryIndex["AccountItem"]):
+    """Every member of one tenant, in 64 shards (bulk grants, SPEC §8): hash ``T#<tenant>#<shard>``, range the
+    member id. ``tier`` is projected so a tier segment is filtered without reading the accounts; it is the only
+    non-key attribute, so an account write touches the index only when the tier changes."""
+
+    class Meta:
+        index_name = "by_tenant"
+        projection = IncludeProjection(["type", "tier"])
+
+    tenant_shard = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute(range_key=True)
+
+
 class AccountItem(LedgerTable, discriminator="account"):
     """The member's spendable state; every balance change rewrites it under ``version``."""
 
@@ -173,6 +186,7 @@ class AccountItem(LedgerTable, discriminator="account"):
     lots: ListAttribute[Any] = ListAttribute(default=list)  # open lots, positional: see LOT_FIELDS
     holds = ListAttribute(of=HoldMap, default=list)
     shard = UnicodeAttribute()  # "00".."63": hash key of the due indexes
+    tenant_shard = UnicodeAttribute(null=True)  # T#<tenant>#<shard>: hash key of by_tenant
     next_expiry = IsoTime(null=True)  # the soonest lot expiry (expiry job)
     remind_at = IsoTime(null=True)  # the next reminder stage to look at (reminder job)
     reminded_through = IsoTime(null=True)
@@ -198,6 +212,7 @@ class AccountItem(LedgerTable, discriminator="account"):
     abc_members = AbcMembersIndex()
     tier_review_due = _due_index("tier_review_due", "tier_review_at")
     boost_remind_due = _due_index("boost_remind_due", "boost_remind_at")
+    by_tenant = TenantMembersIndex()
 
 
 class EmailIndex(GlobalSecondaryIndex["ProfileItem"]):
@@ -310,6 +325,7 @@ class NotificationItem(LedgerTable, discriminator="notification"):
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     topic = UnicodeAttribute(null=True)  # absent: an expiry reminder; birthday | tier_downgrade | boost_ending
+    grant_id = UnicodeAttribute(null=True)  # set on a bulk grant's message (then days_before is 0)
     created_at = IsoTime()
     updated_at = IsoTime()
 
@@ -320,6 +336,47 @@ class OrderVoidItem(LedgerTable, discriminator="order_void"):
     order_id = UnicodeAttribute()
     created_at = IsoTime()
     event_id = UnicodeAttribute(null=True)
+
+
+class GrantItem(LedgerTable, discriminator="grant"):
+    """A bulk grant (pk ``T#<tenant>#GRANT#<id>``, sk ``GRANT``): what to grant and its progress counters.
+
+    The counters only grow, by the parts' results (``GrantPartItem``) in the transaction that records a part."""
+
+    grant_id = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()  # sha256 of the request: the same id with another body is a conflict
+    segment = UnicodeAttribute()  # all | tier | member_ids
+    tier = UnicodeAttribute(null=True)  # the tier of a tier segment
+    member_count = NumberAttribute(default=0)  # distinct ids of a member_ids segment
+    points = NumberAttribute()
+    expires_at = IsoTime()
+    reason = UnicodeAttribute()
+    notify = ListAttribute(of=UnicodeAttribute, default=list)
+    chains = NumberAttribute()  # independent task chains (64 shards, or member id chunks)
+    chains_done = NumberAttribute(default=0)
+    parts_done = NumberAttribute(default=0)
+    targeted = NumberAttribute(default=0)
+    granted = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    notified = NumberAttribute(default=0)
+    enqueued = BooleanAttribute(default=False)  # every chain's first task was sent
+    started_at = IsoTime(null=True)
+    created_at = IsoTime()
+    updated_at = IsoTime()
+
+
+class GrantPartItem(LedgerTable, discriminator="grant_part"):
+    """One finished part of a grant chain (sk ``PART#<chain>#<part:05d>``), written once with its counts and
+    the cursor the next part starts from: a redelivered part finds it and only re-sends its successor."""
+
+    next_cursor = UnicodeAttribute(null=True)  # JSON of the index cursor; absent: the chain is done
+    targeted = NumberAttribute()
+    granted = NumberAttribute()
+    skipped = NumberAttribute()
+    failed = NumberAttribute()
+    notified = NumberAttribute()
+    created_at = IsoTime()
 
 
 def bind(settings: Settings) -> None:

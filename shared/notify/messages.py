@@ -70,3 +70,35 @@ def staff_call(r: Reminder) -> tuple[str, str]:
         "expiry_date": r.expiry_date.isoformat(),
     }
     return subject[:100], json.dumps(body, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class GrantNotice:
+    """What a bulk grant's message names (SPEC §8)."""
+
+    tenant_id: str
+    name: str | None
+    points: int
+    reason: str
+    expiry_date: date
+    language: str
+
+
+def grant_email_data(n: GrantNotice) -> dict[str, str]:
+    """The data of the grant SES template (infra/resources.json, ``GrantEmailEn`` / ``Ru``)."""
+    points = _ru_points(n.points) if n.language == "ru" else f"{n.points} points"
+    return {
+        "name": n.name or "",
+        "points": str(n.points),
+        "points_text": points,
+        "reason": n.reason,
+        "date": format_date(n.expiry_date, n.language),
+        "merchant": n.tenant_id,
+    }
+
+
+def grant_sms_text(n: GrantNotice) -> str:
+    when = format_date(n.expiry_date, n.language)
+    if n.language == "ru":
+        return f"{n.tenant_id}: вам начислено {_ru_points(n.points)} ({n.reason}). Действуют до {when}."
+    return f"{n.tenant_id}: you got {n.points} points ({n.reason}). Spend them by {when}."

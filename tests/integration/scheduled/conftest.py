@@ -14,7 +14,7 @@ import pytest
 
 from scripts.emulator_atomicity import serialize_dynamodb_writes
 from scripts.infra_messaging import create_messaging
-from scripts.scheduler import FixedBudget, RunSummary, run_job
+from scripts.scheduler import FixedBudget, RunSummary, drain, run_job
 
 SENDER = "loyalty@example.com"  # shared/settings.py default: the verified platform sender
 
@@ -38,6 +38,13 @@ class Jobs:
 
         ctx = context or (lambda: FixedBudget(self.budget_seconds, time.monotonic))
         return run_job(job, at, app.handler_map, aws_client("sqs"), self.queue_url, ctx)
+
+    def drain(self, context: Callable[[], Any] | None = None) -> RunSummary:
+        """Feed what is on the queue (a bulk grant's tasks) to the worker until it is empty."""
+        from app import app
+
+        ctx = context or (lambda: FixedBudget(self.budget_seconds, time.monotonic))
+        return drain(RunSummary("grant", "now"), app.handler_map, aws_client("sqs"), self.queue_url, ctx)
 
     def dead_letters(self) -> int:
         sqs = aws_client("sqs")
