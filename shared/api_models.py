@@ -140,3 +140,12 @@ class MemberUpdateIn(Strict):
 class HistoryQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+class TransferBody(Strict):
+    """``transfer_id`` is the caller's idempotency key: the same id again answers the first result."""
+
+    transfer_id: ExternalId
+    from_member_id: MemberId
+    to_member_id: MemberId
+    points: Points

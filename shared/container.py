@@ -16,6 +16,7 @@ from shared.services.members import MemberService
 from shared.services.orders import OrderService
 from shared.services.reminders import MailSettings, ReminderService
 from shared.services.sweep import Sweeper, TaskQueue
+from shared.services.transfers import TransferService
 from shared.settings import Settings, get_settings
 from shared.tenants import TenantDirectory
 
@@ -27,6 +28,7 @@ class Container:
     orders: OrderService
     checkout: CheckoutService
     members: MemberService
+    transfers: TransferService
     sweeper: Sweeper
     tasks: TaskQueue
 
@@ -52,6 +54,7 @@ def build(settings: Settings) -> Container:
         OrderService(store, settings.commit_attempts),
         CheckoutService(store, settings.commit_attempts),
         MemberService(store),
+        TransferService(store, settings.commit_attempts),
         Sweeper(store, tenants, jobs, settings.sweep_page_size, settings.sweep_threads),
         SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name),
     )

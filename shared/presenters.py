@@ -13,10 +13,15 @@ from shared.records import EntryRecord, HistoryPage, NotificationRecord, Profile
 from shared.services.checkout import HoldResult, Quote
 from shared.services.members import MemberView
 from shared.services.orders import OrderResult
+from shared.services.transfers import TransferResult
 
 
 def order_result(result: OrderResult) -> dict[str, Any]:
     return {k: v for k, v in asdict(result).items() if v is not None}
+
+
+def transfer(t: TransferResult) -> dict[str, Any]:
+    return asdict(t)
 
 
 def quote(q: Quote) -> dict[str, Any]:

@@ -81,6 +81,16 @@ class HistoryIndex(GlobalSecondaryIndex["LedgerTable"]):
     seq = NumberAttribute(range_key=True)
 
 
+class ReferralIndex(GlobalSecondaryIndex["LedgerTable"]):
+    """A referral code to its member (ACCOUNT and PROFILE items carry ``referral_key``, see shared/referral.py)."""
+
+    class Meta:
+        index_name = "by_referral"
+        projection = IncludeProjection(["member_id", "type"])
+
+    referral_key = UnicodeAttribute(hash_key=True)
+
+
 class LedgerTable(Model):
     class Meta:
         table_name = "loyalty-ledger"
@@ -90,6 +100,7 @@ class LedgerTable(Model):
     sk = UnicodeAttribute(range_key=True)
     type = DiscriminatorAttribute()
     history = HistoryIndex()
+    by_referral = ReferralIndex()
 
 
 # An open lot in the ACCOUNT item, positional to keep the item small (every balance change
@@ -151,6 +162,7 @@ class AccountItem(LedgerTable, discriminator="account"):
     boost_until = IsoTime(null=True)
     boost_open = BooleanAttribute(null=True)
     abc_class = UnicodeAttribute(null=True)
+    referral_key = UnicodeAttribute(null=True)  # T#<tenant>#<referral code>: the by_referral index
     updated_at = IsoTime()
     expiry_due = _due_index("expiry_due", "next_expiry")
     remind_due = _due_index("remind_due", "remind_at")
@@ -185,6 +197,7 @@ class ProfileItem(LedgerTable, discriminator="profile"):
     consent_call = BooleanAttribute(default=True)
     email_key = UnicodeAttribute(null=True)  # T#<tenant>#<email>: look-up by e-mail
     phone_key = UnicodeAttribute(null=True)
+    referral_key = UnicodeAttribute(null=True)  # as on the account: a member with only a profile can refer
     updated_at = IsoTime()
     by_email = EmailIndex()
     by_phone = PhoneIndex()
@@ -249,6 +262,15 @@ class NotificationItem(LedgerTable, discriminator="notification"):
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
     created_at = IsoTime()
+    updated_at = IsoTime()
+
+
+class CounterItem(LedgerTable, discriminator="counter"):
+    """A running total of a member (``TRANSFER#<YYYY-MM>``: points sent in that month of tenant time), replaced
+    under the condition that it still holds the total it was computed from."""
+
+    member_id = UnicodeAttribute()
+    value = NumberAttribute()
     updated_at = IsoTime()
 
 
