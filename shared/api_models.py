@@ -64,6 +64,7 @@ class Customer(Strict):
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     birthday: date | None = None
+    referral_code: Annotated[str, StringConstraints(max_length=32)] | None = None  # only a first order uses it
 
 
 class OrderPaidData(CartIn):

@@ -73,6 +73,7 @@ def member(view: MemberView) -> dict[str, Any]:
         "vip": view.vip,
         "boost_until": iso(view.boost_until) if view.boost_until else None,
         "lifetime_spend_minor": view.lifetime_spend_minor,
+        "referral_code": view.referral_code,  # what a new customer gives on a first order (program `referral`)
         "lots": [lot(x) for x in view.lots],
         **profile(view.profile),
     }

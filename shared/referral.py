@@ -10,9 +10,14 @@ ambiguous and is ignored, like an unknown one.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
+
+from shared.ledger import Credit
+from shared.program import ProgramSettings
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 LENGTH = 10
+SOURCE = "referral"
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0", "-": None, " ": None})
 
 
@@ -27,3 +32,11 @@ def normalize(code: str) -> str | None:
     if len(value) != LENGTH or any(ch not in ALPHABET for ch in value):
         return None
     return value
+
+
+def bonus(points: int, paid_at: datetime, program: ProgramSettings) -> list[Credit]:
+    """A referral reward as one lot (source "referral"), dated like the order's own lot (no credit for 0 points)."""
+    if points <= 0:
+        return []
+    available_at = paid_at + timedelta(days=program.pending_days)
+    return [Credit(points, SOURCE, available_at, paid_at + timedelta(days=program.lifetime_days))]
