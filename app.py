@@ -3,7 +3,7 @@
 from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
-from functions import checkout, grants, health, members, platforms, program, reports, schedules, webhooks
+from functions import checkout, grants, health, members, platforms, program, reports, schedules, transfers, webhooks
 from shared.observability import logger, metrics, tracer
 
 # configure_logs=False: Chalice's own logger is named after the app, the same "loyalty" logger Powertools writes to;
@@ -18,5 +18,5 @@ app.register_middleware(
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 
-for module in (health, webhooks, platforms, checkout, members, program, grants, reports, schedules):
+for module in (health, webhooks, platforms, checkout, members, program, grants, reports, schedules, transfers):
     app.register_blueprint(module.bp)

@@ -66,6 +66,7 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
             _contact(normalize_phone, c.phone, "phone"),
             c.name,
             c.birthday.isoformat() if c.birthday else None,
+            c.referral_code,
         )
         cart = Cart(data.total_minor, data.shipping_minor, data.tax_minor, lines_from(data.items))
         order = PaidOrderIn(

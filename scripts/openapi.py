@@ -25,6 +25,7 @@ from shared.api_models import (
     OrderPaidData,
     OrderRefundedData,
     QuoteIn,
+    TransferBody,
 )
 from shared.program import ProgramSettings
 
@@ -102,8 +103,9 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "Balances and every open lot, soonest-expiring first",
         None,
         "200",
-        "`{member_id, balance, available, pending, held, debt, tier, lifetime_spend_minor, lots: [{lot_id, points, "
-        "remaining, source, earned_at, available_at, expires_at}], email, phone, name, birthday, consent}`",
+        "`{member_id, balance, available, pending, held, debt, tier, lifetime_spend_minor, referral_code, lots: "
+        "[{lot_id, points, remaining, source, earned_at, available_at, expires_at}], email, phone, name, birthday, "
+        "consent}`",
         {"403", "404", "422"},
     ),
     (T + "/members/{member_id}", "put"): (
@@ -154,6 +156,14 @@ ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[s
         "`{grant_id, status: queued|running|done, segment, points, expires_at, reason, notify, targeted, granted, "
         "skipped, failed, notified, tasks: {chains, chains_done, parts_done}, created_at, started_at, finished_at}`",
         {"403", "404", "422"},
+    ),
+    (T + "/transfers", "post"): (
+        "Move points to another member (program setting `transfer`); `transfer_id` is the idempotency key",
+        TransferBody,
+        "201",
+        "`{status: applied, transfer_id, from_member_id, to_member_id, points, lots: [{points, expires_at}], "
+        "from_balance, to_balance, month}`; a retry with the same `transfer_id` answers 200 with `status: duplicate`",
+        {"400", "403", "404", "409", "422", "503"},
     ),
 }
 

@@ -64,6 +64,7 @@ class Customer(Strict):
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     birthday: date | None = None
+    referral_code: Annotated[str, StringConstraints(max_length=32)] | None = None  # only a first order uses it
 
 
 class OrderPaidData(CartIn):
@@ -185,3 +186,12 @@ class GrantIn(Strict):
     lifetime_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = None
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     notify: Annotated[list[Literal["email", "sms"]], Field(max_length=2)] = []
+
+
+class TransferBody(Strict):
+    """``transfer_id`` is the caller's idempotency key: the same id again answers the first result."""
+
+    transfer_id: ExternalId
+    from_member_id: MemberId
+    to_member_id: MemberId
+    points: Points

@@ -23,6 +23,7 @@ from shared.services.orders import OrderService
 from shared.services.reminders import MailSettings, ReminderService
 from shared.services.sweep import Sweeper, TaskQueue
 from shared.services.tier_reviews import TierReviewService
+from shared.services.transfers import TransferService
 from shared.settings import Settings, get_settings
 from shared.tenants import TenantDirectory
 
@@ -34,6 +35,7 @@ class Container:
     orders: OrderService
     checkout: CheckoutService
     members: MemberService
+    transfers: TransferService
     sweeper: Sweeper
     tasks: TaskQueue
     abc: AbcService
@@ -75,6 +77,7 @@ def build(settings: Settings) -> Container:
         OrderService(store, settings.commit_attempts),
         CheckoutService(store, settings.commit_attempts),
         MemberService(store),
+        TransferService(store, settings.commit_attempts),
         Sweeper(store, tenants, jobs, settings.sweep_page_size, settings.sweep_threads),
         queue,
         AbcService(store, tenant_store, tenants, settings.commit_attempts),

@@ -16,10 +16,15 @@ from shared.services.abc import AbcReport
 from shared.services.checkout import HoldResult, Quote
 from shared.services.members import MemberView
 from shared.services.orders import OrderResult
+from shared.services.transfers import TransferResult
 
 
 def order_result(result: OrderResult) -> dict[str, Any]:
     return {k: v for k, v in asdict(result).items() if v is not None}
+
+
+def transfer(t: TransferResult) -> dict[str, Any]:
+    return asdict(t)
 
 
 def quote(q: Quote) -> dict[str, Any]:
@@ -71,6 +76,7 @@ def member(view: MemberView) -> dict[str, Any]:
         "vip": view.vip,
         "boost_until": iso(view.boost_until) if view.boost_until else None,
         "lifetime_spend_minor": view.lifetime_spend_minor,
+        "referral_code": view.referral_code,  # what a new customer gives on a first order (program `referral`)
         "lots": [lot(x) for x in view.lots],
         **profile(view.profile),
     }

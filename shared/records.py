@@ -107,6 +107,18 @@ class OrderState:
 
 
 @dataclass(frozen=True)
+class CounterRecord:
+    """A running total in the member's partition (``TRANSFER#<YYYY-MM>``: points sent that month), written
+    only if it still holds ``previous`` (None: it must not exist yet), so concurrent writers cannot both count
+    from the same total."""
+
+    member_id: str
+    key: str
+    value: int
+    previous: int | None
+
+
+@dataclass(frozen=True)
 class Commit:
     member_id: str
     account: Account | None = None  # None: the account is not touched
@@ -116,6 +128,7 @@ class Commit:
     refund: RefundRecord | None = None
     profile: Profile | None = None
     void_order: str | None = None
+    counter: CounterRecord | None = None
 
 
 @dataclass(frozen=True)

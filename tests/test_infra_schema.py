@@ -83,6 +83,7 @@ def test_create_table_arguments_use_the_app_table_names() -> None:
         "history",
         "by_email",
         "by_phone",
+        "by_referral",
         "expiry_due",
         "remind_due",
         "holds_due",

@@ -28,6 +28,7 @@ from shared.dal.models import (
     INDEX_SHARDS,
     AbcPaidIndex,
     AccountItem,
+    CounterItem,
     EntryItem,
     HoldItem,
     HoldMap,
@@ -42,6 +43,7 @@ from shared.errors import BadRequest, Transient
 from shared.ledger import Account, Hold, Lot, LotChange, Movement
 from shared.records import (
     Commit,
+    CounterRecord,
     DuePage,
     EntryRecord,
     HistoryPage,
@@ -55,6 +57,7 @@ from shared.records import (
     Redemption,
     RefundRecord,
 )
+from shared.referral import code_of
 
 HOLD_RECORD_DAYS = 30  # how long a finished hold's record stays readable before TTL removes it
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -112,6 +115,10 @@ def scope_pk(tenant: str, scope: str) -> str:
 
 def contact_key(tenant: str, value: str) -> str:
     return f"T#{tenant}#{value}"
+
+
+def referral_key(tenant: str, code: str) -> str:
+    return f"T#{tenant}#{code}"
 
 
 # --- conversions --------------------------------------------------------------------------------
@@ -202,6 +209,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         birthday_year=account.birthday_year,
         tier_review_at=account.tier_review_at,
         boost_remind_at=account.boost_remind_at,
+        referral_key=referral_key(tenant, code_of(tenant, account.member_id)),
         updated_at=at,
     )
 
@@ -277,8 +285,22 @@ def _profile_item(tenant: str, profile: Profile, at: datetime) -> ProfileItem:
         email_key=contact_key(tenant, profile.email) if profile.email else None,
         phone_key=contact_key(tenant, profile.phone) if profile.phone else None,
         bday_key=birthday_key(profile.birthday[5:10], shard_of(pk)) if profile.birthday else None,
+        referral_key=referral_key(tenant, code_of(tenant, profile.member_id)),
         updated_at=at,
     )
+
+
+def _counter_write(tenant: str, counter: CounterRecord, at: datetime) -> tuple[Model, Any, str | None]:
+    item = CounterItem(
+        member_pk(tenant, counter.member_id),
+        counter.key,
+        member_id=counter.member_id,
+        value=counter.value,
+        updated_at=at,
+    )
+    if counter.previous is None:
+        return item, CounterItem.pk.does_not_exist(), None
+    return item, CounterItem.value == counter.previous, None
 
 
 def _refund_from(item: RefundItem) -> RefundRecord:
@@ -351,8 +373,19 @@ class DynamoLedgerStore:
 
     def commit(self, tenant: str, commit: Commit) -> None:
         """Apply ``commit`` atomically, or raise VersionConflict / Duplicate / StoreUnavailable."""
+        self._transact(self._writes(tenant, commit, clock_now()))
+
+    def commit_pair(self, tenant: str, first: Commit, second: Commit) -> None:
+        """Two members' commits as ONE transaction (a transfer, a referral): both apply or neither does.
+
+        Each account keeps its own version condition, so a change to either member since it was read
+        fails the whole transaction (VersionConflict) and the caller recomputes both from fresh state."""
         at = clock_now()
-        writes: list[tuple[Model, Any, str | None]] = []  # (item, condition, duplicate key)
+        self._transact(self._writes(tenant, first, at) + self._writes(tenant, second, at))
+
+    def _writes(self, tenant: str, commit: Commit, at: datetime) -> list[tuple[Model, Any, str | None]]:
+        """The items of one member's commit: (item, condition, duplicate key)."""
+        writes: list[tuple[Model, Any, str | None]] = []
         if commit.account is not None:
             acc = _account_item(tenant, commit.account, at)
             cond = (
@@ -382,7 +415,27 @@ class DynamoLedgerStore:
             writes.append((void, OrderVoidItem.pk.does_not_exist(), f"ORDER#{commit.void_order}/PAID"))
         if commit.profile is not None:
             writes.append((_profile_item(tenant, commit.profile, at), None, None))
-        self._transact(writes)
+        if commit.counter is not None:
+            writes.append(_counter_write(tenant, commit.counter, at))
+        return writes
+
+    def counter(self, tenant: str, member_id: str, key: str) -> int | None:
+        """A member's running total (see ``CounterRecord``), None when it was never written."""
+        try:
+            item = self._guard(lambda: CounterItem.get(member_pk(tenant, member_id), key, consistent_read=True))
+        except CounterItem.DoesNotExist:
+            return None
+        return int(item.value)
+
+    def entries(self, tenant: str, scope: str) -> list[EntryRecord]:
+        """Every entry under one business scope (``TRANSFER#<id>``), one consistent Query."""
+        items = self._guard(lambda: list(LedgerTable.query(scope_pk(tenant, scope), consistent_read=True)))
+        return [_entry_from(item, scope) for item in items if isinstance(item, EntryItem)]
+
+    def referred_by(self, tenant: str, code: str) -> list[str]:
+        """The members whose referral code is ``code`` (one Query on ``by_referral``; normally one)."""
+        found = LedgerTable.by_referral.query(referral_key(tenant, code))
+        return sorted({item.member_id for item in self._guard(lambda: list(found))})
 
     def expired_since(self, tenant: str, member_id: str, after_seq: int) -> list[LotChange]:
         """Lot changes of the member's expire entries written after entry ``after_seq``."""

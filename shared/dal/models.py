@@ -105,6 +105,16 @@ class AbcPaidIndex(GlobalSecondaryIndex["LedgerTable"]):
     abc_at = IsoTime(range_key=True)
 
 
+class ReferralIndex(GlobalSecondaryIndex["LedgerTable"]):
+    """A referral code to its member (ACCOUNT and PROFILE items carry ``referral_key``, see shared/referral.py)."""
+
+    class Meta:
+        index_name = "by_referral"
+        projection = IncludeProjection(["member_id", "type"])
+
+    referral_key = UnicodeAttribute(hash_key=True)
+
+
 class LedgerTable(Model):
     class Meta:
         table_name = "loyalty-ledger"
@@ -115,6 +125,7 @@ class LedgerTable(Model):
     type = DiscriminatorAttribute()
     history = HistoryIndex()
     abc_paid = AbcPaidIndex()
+    by_referral = ReferralIndex()
 
 
 # An open lot in the ACCOUNT item, positional to keep the item small (every balance change
@@ -204,6 +215,7 @@ class AccountItem(LedgerTable, discriminator="account"):
     birthday_year = NumberAttribute(null=True)  # the last year the birthday bonus was granted
     tier_review_at = IsoTime(null=True)  # the next downgrade evaluation (tier review job)
     boost_remind_at = IsoTime(null=True)  # the boost's end reminder (boost reminder job)
+    referral_key = UnicodeAttribute(null=True)  # T#<tenant>#<referral code>: the by_referral index
     updated_at = IsoTime()
     expiry_due = _due_index("expiry_due", "next_expiry")
     remind_due = _due_index("remind_due", "remind_at")
@@ -254,6 +266,7 @@ class ProfileItem(LedgerTable, discriminator="profile"):
     email_key = UnicodeAttribute(null=True)  # T#<tenant>#<email>: look-up by e-mail
     phone_key = UnicodeAttribute(null=True)
     bday_key = UnicodeAttribute(null=True)  # BDAY#<MM-DD>#<shard>: the birthday index
+    referral_key = UnicodeAttribute(null=True)  # as on the account: a member with only a profile can refer
     updated_at = IsoTime()
     by_email = EmailIndex()
     by_phone = PhoneIndex()
@@ -327,6 +340,15 @@ class NotificationItem(LedgerTable, discriminator="notification"):
     topic = UnicodeAttribute(null=True)  # absent: an expiry reminder; birthday | tier_downgrade | boost_ending
     grant_id = UnicodeAttribute(null=True)  # set on a bulk grant's message (then days_before is 0)
     created_at = IsoTime()
+    updated_at = IsoTime()
+
+
+class CounterItem(LedgerTable, discriminator="counter"):
+    """A running total of a member (``TRANSFER#<YYYY-MM>``: points sent in that month of tenant time), replaced
+    under the condition that it still holds the total it was computed from."""
+
+    member_id = UnicodeAttribute()
+    value = NumberAttribute()
     updated_at = IsoTime()
 
 

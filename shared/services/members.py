@@ -9,6 +9,7 @@ from shared.errors import NotFound
 from shared.ledger import Balances, Lot
 from shared.program import ProgramSettings
 from shared.records import HistoryPage, Profile
+from shared.referral import code_of
 from shared.rules import tier_for
 from shared.services.store import LedgerStore
 from shared.standing import spend_for_tiers, standing_of
@@ -25,6 +26,7 @@ class MemberView:
     tier_spend_minor: int = 0  # the spend the tier is measured on (lifetime or the rolling 12 months)
     vip: bool = False
     boost_until: datetime | None = None
+    referral_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class MemberService:
             spend_for_tiers(account, program, now),
             standing.vip,
             account.boost_until if standing.boost_active else None,
+            code_of(tenant_id, member_id),
         )
 
     def history(self, tenant_id: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:

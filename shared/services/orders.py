@@ -19,6 +19,7 @@ from shared.ledger import Account, LotChange, Movement, capture, credit, reverse
 from shared.orders import OrderRecord, RefundTotals, earn_credits, max_redeemable, plan_refund
 from shared.program import ProgramSettings
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
+from shared.referral import bonus, normalize
 from shared.rules import Cart, earn
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.standing import after_paid, after_refund, month_key, standing_of
@@ -32,6 +33,7 @@ class CustomerIn:
     phone: str | None = None
     name: str | None = None
     birthday: str | None = None
+    referral_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,32 @@ class PaidOrderIn:
     hold_id: str | None
     paid_at: datetime
     hold_code: str | None = None  # a platform order's discount code that may name one of our holds
+
+
+@dataclass(frozen=True)
+class ReferralIn:
+    """A referral code on a paid order, resolved: ``referrer_id`` None means ignored, for ``ignored``."""
+
+    code: str
+    referrer_id: str | None
+    ignored: str | None
+    referrer_points: int = 0
+    referee_points: int = 0
+
+    def applies(self, before: Account) -> bool:
+        """Only the customer's first paid order earns the referral (``paid_orders`` before this one)."""
+        return self.referrer_id is not None and before.paid_orders == 0
+
+    def recorded(self, applied: bool) -> dict[str, Any]:
+        """What the PAID entry keeps about the code."""
+        if applied:
+            return {
+                "code": self.code,
+                "referrer_id": self.referrer_id,
+                "referrer_points": self.referrer_points,
+                "referee_points": self.referee_points,
+            }
+        return {"code": self.code, "ignored": self.ignored or "not_first_order"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +167,7 @@ class OrderService:
                 hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
             ):
                 raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
+        referral = self._referral_of(tenant, order, program)
 
         def step() -> OrderResult:
             state = self.store.load_order(tenant.tenant_id, order.order_id)
@@ -160,7 +189,7 @@ class OrderService:
                 account, movement = _zero(account, "earn")
             cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
             account = after_paid(account, program, cash_paid, order.paid_at, standing)
-            account = bumped(account, tenant.current.settings, now)
+            refers = referral is not None and referral.applies(member.account)
             details: dict[str, Any] = {
                 "order_id": order.order_id,
                 "currency": order.currency,
@@ -181,6 +210,8 @@ class OrderService:
                 "restore_grace_days": program.restore_grace_days,
                 "earned_lot_ids": [c.lot_id for c in movement.lots],
             }
+            if referral is not None:
+                details["referral"] = referral.recorded(refers)
             paid = EntryRecord(
                 _order_scope(order.order_id),
                 "PAID",
@@ -192,19 +223,73 @@ class OrderService:
                 details,
             )
             entries.append(paid)
-            self.store.commit(
-                tenant.tenant_id,
-                Commit(
-                    member.account.member_id,
-                    account,
-                    member.account.version,
-                    tuple(entries),
-                    profile=_merged_profile(member, order.customer),
-                ),
+            partner = None
+            if refers and referral is not None:
+                account, partner = self._refer(tenant, referral, account, entries, order, program, now)
+            commit = Commit(
+                member.account.member_id,
+                bumped(account, tenant.current.settings, now),
+                member.account.version,
+                tuple(entries),
+                profile=_merged_profile(member, order.customer),
             )
+            if partner is None:
+                self.store.commit(tenant.tenant_id, commit)
+            else:  # referee and referrer earn in the same transaction as the order, or not at all
+                self.store.commit_pair(tenant.tenant_id, commit, partner)
             return _paid_result(paid, "applied")
 
         return with_retries(self.attempts, step, lambda dup: self._after_duplicate(tenant, order.order_id, dup))
+
+    def _referral_of(self, tenant: Tenant, order: PaidOrderIn, program: ProgramSettings) -> ReferralIn | None:
+        """Who a first order's ``referral_code`` names. A bad code never fails the order: it is recorded as ignored."""
+        given = order.customer.referral_code
+        if not given:
+            return None
+        rule = program.referral
+        if rule is None:
+            return ReferralIn(given, None, "no_referral_program")
+        code = normalize(given)
+        found = self.store.referred_by(tenant.tenant_id, code) if code else []
+        if len(found) != 1:  # unknown, or (rarely) a code two members share: nobody can be credited
+            return ReferralIn(given, None, "unknown_code")
+        if found[0] == order.customer.member_id:
+            return ReferralIn(given, None, "self_referral")
+        return ReferralIn(given, found[0], None, rule.referrer_points, rule.referee_points)
+
+    def _refer(
+        self,
+        tenant: Tenant,
+        referral: ReferralIn,
+        account: Account,
+        entries: list[EntryRecord],
+        order: PaidOrderIn,
+        program: ProgramSettings,
+        now: datetime,
+    ) -> tuple[Account, Commit | None]:
+        """The referee's bonus (appended to ``entries``) and the referrer's commit: both in the order's scope,
+        so the order's business key makes the pair happen once."""
+        assert referral.referrer_id is not None
+        scope = _order_scope(order.order_id)
+        granted = bonus(referral.referee_points, order.paid_at, program)
+        if granted:
+            account, movement = credit(account, "referral", granted, now)
+            details = {"referrer_id": referral.referrer_id, "code": referral.code}
+            entries.append(
+                EntryRecord(scope, "REFERRAL#REFEREE", account.member_id, movement, order.order_id, now, None, details)
+            )
+        reward = bonus(referral.referrer_points, order.paid_at, program)
+        if not reward:
+            return account, None
+        referrer = self.store.load_member(tenant.tenant_id, referral.referrer_id)
+        r_account, r_entries = expire_due(referrer.account, now)
+        r_account, movement = credit(r_account, "referral", reward, now)
+        details = {"referee_id": account.member_id, "order_id": order.order_id}
+        r_entries.append(
+            EntryRecord(scope, "REFERRAL#REFERRER", referral.referrer_id, movement, order.order_id, now, None, details)
+        )
+        r_account = bumped(r_account, tenant.current.settings, now)
+        return account, Commit(referral.referrer_id, r_account, referrer.account.version, tuple(r_entries))
 
     def _by_code(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
         """A platform order whose discount code names a hold of this customer redeems that hold's points.

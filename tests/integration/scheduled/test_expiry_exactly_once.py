@@ -52,7 +52,8 @@ class Killed(BaseException):
 
 def snapshot(tenant: str) -> list[str]:
     """Every ledger item of the tenant, canonical, without what differs between two tenants seeded alike: the
-    tenant's name in the keys, the hash shard it puts each member in, and the wall-clock time of each write."""
+    tenant's name in the keys, the hash shard it puts each member in, the referral code (a hash of tenant and
+    member) and the wall-clock time of each write."""
     prefix = f"T#{tenant}#"
     items = []
     for raw in ledger_items():
@@ -60,6 +61,7 @@ def snapshot(tenant: str) -> list[str]:
         if item["pk"]["S"].startswith(prefix):
             item.pop("updated_at", None)
             item.pop("shard", None)
+            item.pop("referral_key", None)
             items.append(json.dumps(item, sort_keys=True).replace(prefix, "T#"))
     return sorted(items)
 

@@ -1,0 +1,42 @@
+"""Referral codes (SPEC §8): short, deterministic, resolvable without a Scan.
+
+A member's code is a hash of (tenant, member id), so it needs no write to exist and never changes.
+Resolution goes through the ``by_referral`` index: every ACCOUNT and PROFILE item carries
+``referral_key = T#<tenant>#<code>``. Ten Crockford base-32 characters are 50 bits: two members of
+one tenant share a code with probability ~n²/2⁵¹ (4e-4 at a million members); a shared code is
+ambiguous and is ignored, like an unknown one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from shared.ledger import Credit
+from shared.program import ProgramSettings
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+LENGTH = 10
+SOURCE = "referral"
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0", "-": None, " ": None})
+
+
+def code_of(tenant: str, member_id: str) -> str:
+    digest = int.from_bytes(hashlib.blake2b(f"{tenant}#{member_id}".encode(), digest_size=8).digest(), "big")
+    return "".join(ALPHABET[(digest >> (5 * i)) & 31] for i in range(LENGTH))
+
+
+def normalize(code: str) -> str | None:
+    """What a customer typed, as a code: case, dashes and look-alike letters forgiven; None if it cannot be one."""
+    value = code.strip().upper().translate(_READ_AS)
+    if len(value) != LENGTH or any(ch not in ALPHABET for ch in value):
+        return None
+    return value
+
+
+def bonus(points: int, paid_at: datetime, program: ProgramSettings) -> list[Credit]:
+    """A referral reward as one lot (source "referral"), dated like the order's own lot (no credit for 0 points)."""
+    if points <= 0:
+        return []
+    available_at = paid_at + timedelta(days=program.pending_days)
+    return [Credit(points, SOURCE, available_at, paid_at + timedelta(days=program.lifetime_days))]
