@@ -20,7 +20,7 @@ from shared.orders import OrderRecord, RefundTotals, earn_credits, max_redeemabl
 from shared.program import ProgramSettings
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
 from shared.referral import bonus, normalize
-from shared.rules import Cart, earn
+from shared.rules import Cart, Earning, earn
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.standing import after_paid, after_refund, month_key, standing_of
 from shared.tenants import Tenant
@@ -190,26 +190,7 @@ class OrderService:
             cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
             account = after_paid(account, program, cash_paid, order.paid_at, standing)
             refers = referral is not None and referral.applies(member.account)
-            details: dict[str, Any] = {
-                "order_id": order.order_id,
-                "currency": order.currency,
-                "total_minor": order.cart.total_minor,
-                "shipping_minor": order.cart.shipping_minor,
-                "tax_minor": order.cart.tax_minor,
-                "points_redeemed": redeemed,
-                "point_value_minor": program.point_value_minor,
-                "earn_rate_bp": earning.rate_bp,
-                "tier": earning.tier,
-                "eligible_minor": earning.eligible_minor,
-                "points_earned": earning.total_points,
-                "rules": list(earning.breakdown),  # which rule gave how many points (SPEC §8)
-                "cash_paid_minor": cash_paid,
-                "paid_at": iso(order.paid_at),
-                "spend_month": month_key(order.paid_at, program.timezone),
-                "program_version": version.version,
-                "restore_grace_days": program.restore_grace_days,
-                "earned_lot_ids": [c.lot_id for c in movement.lots],
-            }
+            details = _paid_details(order, redeemed, earning, movement, program, version.version)
             if referral is not None:
                 details["referral"] = referral.recorded(refers)
             paid = EntryRecord(
@@ -459,6 +440,32 @@ class OrderService:
         if own - {lot.lot_id for lot in before.lots}:
             changes += self.store.expired_since(tenant.tenant_id, record.member_id, paid_seq)
         return sum(-c.change for c in changes if c.lot_id in own)
+
+
+def _paid_details(
+    order: PaidOrderIn, redeemed: int, earning: Earning, movement: Movement, program: ProgramSettings, version: int
+) -> dict[str, Any]:
+    """What the PAID entry records: every amount a refund needs, and how the points came about (SPEC §3, §8)."""
+    return {
+        "order_id": order.order_id,
+        "currency": order.currency,
+        "total_minor": order.cart.total_minor,
+        "shipping_minor": order.cart.shipping_minor,
+        "tax_minor": order.cart.tax_minor,
+        "points_redeemed": redeemed,
+        "point_value_minor": program.point_value_minor,
+        "earn_rate_bp": earning.rate_bp,
+        "tier": earning.tier,
+        "eligible_minor": earning.eligible_minor,
+        "points_earned": earning.total_points,
+        "rules": list(earning.breakdown),  # which rule gave how many points (SPEC §8)
+        "cash_paid_minor": order.cart.total_minor - redeemed * program.point_value_minor,
+        "paid_at": iso(order.paid_at),
+        "spend_month": month_key(order.paid_at, program.timezone),
+        "program_version": version,
+        "restore_grace_days": program.restore_grace_days,
+        "earned_lot_ids": [c.lot_id for c in movement.lots],
+    }
 
 
 def _check_redeem_value(points: int, point_value_minor: int, total_minor: int) -> None:

@@ -61,6 +61,7 @@ def snapshot(tenant: str) -> list[str]:
         if item["pk"]["S"].startswith(prefix):
             item.pop("updated_at", None)
             item.pop("shard", None)
+            item.pop("tenant_shard", None)  # T#<tenant>#<shard>: the shard again
             item.pop("referral_key", None)
             items.append(json.dumps(item, sort_keys=True).replace(prefix, "T#"))
     return sorted(items)
