@@ -23,6 +23,7 @@ from shared.notify.messages import GrantNotice, grant_email_data, grant_sms_text
 from shared.observability import logger, metrics
 from shared.records import Commit, EntryRecord, Member, MemberKey, NotificationRecord
 from shared.reminders import sms_window_open
+from shared.services.reminders import outcome_of
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.tenants import Tenant, TenantDirectory
 
@@ -254,14 +255,7 @@ class GrantService:
                 delivery = Delivery("skipped", error="outside the SMS window 09:00-21:00 tenant time")
             else:
                 delivery = self._send(tenant, grant, member, channel, address)
-            outcome = replace(
-                claim,
-                status=delivery.status,
-                message_id=delivery.message_id,
-                error=delivery.error,
-                cost_usd_micros=delivery.cost_usd_micros,
-            )
-            self.store.finish_notification(tenant.tenant_id, outcome)
+            self.store.finish_notification(tenant.tenant_id, outcome_of(claim, delivery, now))
             metrics.add_metric(name=f"GrantMessages_{delivery.status}", unit="Count", value=1)
             reached |= delivery.status == "sent"
         return reached

@@ -18,7 +18,7 @@ from shared.program import ProgramSettings
 from shared.records import Member, NotificationRecord
 from shared.reminders import next_sms_window, sms_window_open
 from shared.services.jobs import MemberOutcome
-from shared.services.reminders import CLAIM_LEASE, FINAL, RETRY_DELAY, MailSettings, Step
+from shared.services.reminders import CLAIM_LEASE, FINAL, RETRY_DELAY, MailSettings, Step, outcome_of
 from shared.services.store import LedgerStore
 from shared.tenants import Tenant
 
@@ -89,15 +89,7 @@ class Messenger:
         return self.notifier.sms(address, msg.text, program.sms_sender_id)
 
     def _finish(self, tenant: Tenant, claim: NotificationRecord, delivery: Delivery, now: datetime) -> None:
-        outcome = replace(
-            claim,
-            status=delivery.status,
-            message_id=delivery.message_id,
-            error=delivery.error,
-            cost_usd_micros=claim.cost_usd_micros + delivery.cost_usd_micros,
-            updated_at=now,
-        )
-        self.store.finish_notification(tenant.tenant_id, outcome)
+        self.store.finish_notification(tenant.tenant_id, outcome_of(claim, delivery, now))
 
 
 def reachable(member: Member, channel: str) -> bool:

@@ -195,15 +195,7 @@ class ReminderService:
         return self.notifier.staff(address, subject, body)
 
     def _finish(self, tenant: Tenant, claim: NotificationRecord, delivery: Delivery, now: datetime) -> None:
-        outcome = replace(
-            claim,
-            status=delivery.status,
-            message_id=delivery.message_id,
-            error=delivery.error,
-            cost_usd_micros=claim.cost_usd_micros + delivery.cost_usd_micros,
-            updated_at=now,
-        )
-        self.store.finish_notification(tenant.tenant_id, outcome)
+        self.store.finish_notification(tenant.tenant_id, outcome_of(claim, delivery, now))
 
     @staticmethod
     def _log(member: Member, msg: DueMessage, step: Step, error: str | None = None) -> Step:
@@ -224,3 +216,15 @@ class ReminderService:
         )
         metrics.add_metric(name=f"Reminders_{step.outcome}", unit="Count", value=1)
         return step
+
+
+def outcome_of(claim: NotificationRecord, delivery: Delivery, now: datetime) -> NotificationRecord:
+    """The claimed message's record once the provider answered (costs add up over attempts)."""
+    return replace(
+        claim,
+        status=delivery.status,
+        message_id=delivery.message_id,
+        error=delivery.error,
+        cost_usd_micros=claim.cost_usd_micros + delivery.cost_usd_micros,
+        updated_at=now,
+    )
