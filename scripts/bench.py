@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scripts.bench_expiry import ExpiryRun
+    from scripts.bench_reminders import StageRun
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -679,18 +680,38 @@ def run_dynamodb_bench(endpoint: str, recorder: Recorder) -> tuple[list[Measurem
     return bench.results, sweep, info
 
 
-def run_expiry(recorder: Recorder) -> list[ExpiryRun]:
-    """Expiry at scale through the scheduled function and the SQS worker (scripts/bench_expiry.py)."""
+def run_scheduled(recorder: Recorder) -> tuple[list[ExpiryRun], list[StageRun]]:
+    """Expiry at scale and the reminder ladder through the scheduled functions and the SQS worker
+    (scripts/bench_expiry.py, scripts/bench_reminders.py). ministack has no SES: e-mail and SMS go to a moto server
+    (``MESSAGING_ENDPOINT_URL``); DynamoDB and SQS, which are measured, stay on ministack."""
     import boto3
 
     from scripts.bench_expiry import run_expiry_bench
-    from scripts.infra_messaging import create_queues
+    from scripts.bench_reminders import run_reminder_bench
+    from scripts.emulator import start_moto
+    from scripts.infra_messaging import create_email_templates, create_queues
+    from shared.container import reset
+    from shared.settings import get_settings
 
     sqs = boto3.client("sqs", region_name=REGION)
     url = create_queues(sqs)["loyalty-sweep"]
     os.environ["SWEEP_QUEUE_URL"] = url
-    with redirect_stdout(StringIO()):  # the worker's log lines
-        return run_expiry_bench(recorder, sqs, url)
+    port = free_port()
+    moto = start_moto(port)
+    try:
+        os.environ["MESSAGING_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+        reset()
+        ses = boto3.client("ses", region_name=REGION, endpoint_url=os.environ["MESSAGING_ENDPOINT_URL"])
+        create_email_templates(ses)
+        ses.verify_email_identity(EmailAddress=get_settings().email_from)
+        sns = boto3.client("sns", region_name=REGION, endpoint_url=os.environ["MESSAGING_ENDPOINT_URL"])
+        with redirect_stdout(StringIO()):  # the worker's log lines
+            expiry = run_expiry_bench(recorder, sqs, url)
+            reminders = run_reminder_bench(recorder, sqs, url, sns)
+    finally:
+        moto.stop()
+        os.environ.pop("MESSAGING_ENDPOINT_URL", None)
+    return expiry, reminders
 
 
 def print_expiry(runs: list[ExpiryRun]) -> dict[str, Any]:
@@ -984,12 +1005,15 @@ def main() -> int:
     recorder.install()
     with ministack() as endpoint:
         results, sweep, info = run_dynamodb_bench(endpoint, recorder)
-        expiry_runs = run_expiry(recorder)
+        expiry_runs, reminder_runs = run_scheduled(recorder)
     print(f"DynamoDB per operation (ministack, in-process HTTP handlers; tables from {info['tables_from']}):\n")
     print_operations(results, info["tenants_table"])
     print_items(results)
     print_sweep(sweep)
     expiry = print_expiry(expiry_runs)
+    from scripts import bench_reminders
+
+    reminders = bench_reminders.report(reminder_runs)
     from scripts import bench_rules
 
     rules_cpu = bench_rules.cpu_per_order()
@@ -1006,6 +1030,7 @@ def main() -> int:
         "dynamodb": [measurement_json(m, info["tenants_table"]) for m in results],
         "lot_sweep": [asdict(p) for p in sweep],
         "expiry": expiry,
+        "reminders": reminders,
         "rules_cpu": rules_cpu,
         "cold_import": imports,
         "package": package,

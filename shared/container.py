@@ -50,7 +50,7 @@ def build(settings: Settings) -> Container:
     upkeep = Upkeep(store, settings.commit_attempts)
     mail = MailSettings(settings.email_from, settings.email_template_prefix, settings.notify_max_attempts)
     mail = replace(mail, template_namespace=settings.email_template_namespace)
-    notifier = AwsNotifier(settings.region, settings.endpoint_url)
+    notifier = AwsNotifier(settings.region, settings.messaging_endpoint_url or settings.endpoint_url)
     reminders = ReminderService(store, notifier, mail, settings.commit_attempts)
     messenger = Messenger(store, notifier, mail)
     queue = SqsTaskQueue(settings.region, settings.endpoint_url, settings.sweep_queue_url, settings.sweep_queue_name)

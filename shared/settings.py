@@ -17,6 +17,8 @@ class Settings(BaseModel):
 
     region: str = "us-east-1"
     endpoint_url: str | None = None  # set for emulators (moto server, ministack)
+    # SES and SNS elsewhere than the tables (an emulator without SES, e.g. ministack, beside moto); else endpoint_url
+    messaging_endpoint_url: str | None = None
     tenants_table: str = "loyalty-tenants"
     ledger_table: str = "loyalty-ledger"
     tenant_cache_seconds: int = Field(default=60, ge=0)
@@ -47,6 +49,7 @@ class Settings(BaseModel):
         }
         optional = {
             "TENANT_CACHE_SECONDS": "tenant_cache_seconds",
+            "MESSAGING_ENDPOINT_URL": "messaging_endpoint_url",
             "SWEEP_QUEUE_URL": "sweep_queue_url",
             "SWEEP_QUEUE_NAME": "sweep_queue_name",
             "SWEEP_PAGE_SIZE": "sweep_page_size",
