@@ -62,23 +62,26 @@ def _throttle_metrics() -> list[list[Any]]:
 
 
 def widgets(functions: list[str], alarms: list[str], deadline_seconds: int) -> list[dict[str, Any]]:
-    webhook = [_app(f"Webhook_{outcome}") for outcome in WEBHOOK_OUTCOMES]
+    webhook: list[list[Any]] = [_app(f"Webhook_{outcome}") for outcome in WEBHOOK_OUTCOMES]
     webhook += [["AWS/ApiGateway", "4XXError", *API], ["AWS/ApiGateway", "5XXError", *API]]
-    cost = [
+    cost: list[list[Any]] = [
         _app("NotificationCostUsdMicros", id="micros", visible=False),
         [{"expression": "micros / 1000000", "label": "USD", "id": "usd"}],
     ]
-    queues = [
+    queues: list[list[Any]] = [
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${SweepDeadLetterQueue.QueueName}"],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${SweepQueue.QueueName}"],
         ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "${SweepQueue.QueueName}", {"yAxis": "right"}],
     ]
-    expiry = [
+    expiry: list[list[Any]] = [
         _app("ExpiryRunAgeSeconds"),
         ["AWS/Lambda", "Invocations", "FunctionName", "${ExpirePoints}", {"stat": "Sum", "yAxis": "right"}],
     ]
     deadline = {"annotations": {"horizontal": [{"label": "deadline", "value": deadline_seconds}]}}
-    api = [["AWS/ApiGateway", "Count", *API], ["AWS/ApiGateway", "Latency", *API, {"stat": "p99", "yAxis": "right"}]]
+    api: list[list[Any]] = [
+        ["AWS/ApiGateway", "Count", *API],
+        ["AWS/ApiGateway", "Latency", *API, {"stat": "p99", "yAxis": "right"}],
+    ]
     return [
         {
             "type": "alarm",

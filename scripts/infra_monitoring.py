@@ -28,7 +28,7 @@ from scripts.infra_tables import TEMPLATE  # noqa: E402
 
 GENERATOR = {"Generator": "scripts/infra_monitoring.py"}
 NAMESPACE = "Loyalty"
-SERVICE = [{"Name": "service", "Value": "loyalty"}]
+SERVICE: list[dict[str, Any]] = [{"Name": "service", "Value": "loyalty"}]
 API_STAGE = "api"  # .chalice/config.json api_gateway_stage
 API_NAME = {"Fn::Sub": "loyalty-${Stage}"}  # the REST API's name: its metrics' ApiName dimension, unique per stage
 STAGE_SETTINGS = {"dev": {"LogRetentionDays": 30}, "prod": {"LogRetentionDays": 365}}
@@ -48,7 +48,7 @@ def function_ids() -> list[str]:
 
     names = ["APIHandler"] if app.routes else []
     names += [to_cfn_resource_name(source.name) for source in app.event_sources]
-    names += [to_cfn_resource_name(name) for name in app.pure_lambda_functions]
+    names += [to_cfn_resource_name(function.name) for function in app.pure_lambda_functions]
     return names
 
 
@@ -175,7 +175,7 @@ def queue_alarms() -> dict[str, Resource]:
 
 
 def webhook_alarm() -> dict[str, Resource]:
-    api = [{"Name": "ApiName", "Value": API_NAME}, {"Name": "Stage", "Value": API_STAGE}]
+    api: list[dict[str, Any]] = [{"Name": "ApiName", "Value": API_NAME}, {"Name": "Stage", "Value": API_STAGE}]
     return {
         "WebhookServerErrorRateAlarm": _alarm(
             "webhook-5xx-rate",

@@ -83,7 +83,7 @@ def test_app_metric_alarms_use_the_dimensions_powertools_emits() -> None:
     # Given what Powertools writes for one metric of the app
     metrics.clear_metrics()
     metrics.add_metric(name=EXPIRY_RUN_AGE_METRIC, unit="Seconds", value=1)
-    emf = metrics.serialize_metric_set()
+    emf: dict[str, Any] = dict(metrics.serialize_metric_set())
     metrics.clear_metrics()
     (directive,) = emf["_aws"]["CloudWatchMetrics"]
     emitted = [{"Name": name, "Value": emf[name]} for name in directive["Dimensions"][0]]
@@ -110,6 +110,8 @@ def test_alarmed_app_metrics_are_emitted_by_the_code() -> None:
         literal = f'"{name}"' in source or f"{name} =" in source or f'= "{name}"' in source
         templated = bool(outcome) and f'name=f"{prefix}_{{' in source and f'"{outcome}"' in source
         assert literal or templated, f"no code emits the alarmed metric {name}"
+    for name in NOT_EMITTED_YET:  # once the code emits it, it leaves the list and is checked like the others
+        assert f'"{name}"' not in source and f'"{name.partition("_")[2]}"' not in source, name
 
 
 def test_the_dashboard_shows_every_function_and_the_required_metrics() -> None:
