@@ -14,6 +14,7 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import CloudWatchEvent, SQSEvent
 
+from shared import clock
 from shared.clock import now, parse_ts
 from shared.container import container
 from shared.grants import GrantTask
@@ -30,7 +31,9 @@ def start_run(job: str, event: CloudWatchEvent) -> dict[str, Any]:
     now = parse_ts(event.time)
     # the VIP classification fans out per tenant of its registry; the sweeps per shard of their due index
     tasks: list[QueuedTask] = (
-        list(container().abc.plan(now, event.event_id)) if job == VIP_JOB else list(plan_run(job, now, event.event_id))
+        list(container().abc.plan(now, event.event_id))
+        if job == VIP_JOB
+        else list(plan_run(job, now, event.event_id, started=clock.now()))
     )
     container().tasks.send(tasks)
     logger.info("run started", extra={"job": job, "run_id": event.event_id, "now": event.time, "tasks": len(tasks)})

@@ -82,15 +82,23 @@ def _repo_modules() -> set[str]:
     return names
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
-    out = tmp_path_factory.mktemp("package")
-    cmd = [_tool("chalice"), "package", "--stage", "dev", "--merge-template", "infra/resources.json", str(out)]
+def _package(stage: str, out: Path) -> Package:
+    cmd = [_tool("chalice"), "package", "--stage", stage, "--merge-template", "infra/resources.json", str(out)]
     done = subprocess.run(cmd, cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, f"chalice package failed:\n{done.stdout}\n{done.stderr}"
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         names = frozenset(archive.namelist())
-    yield Package(out, names, json.loads((out / "sam.json").read_text()))
+    return Package(out, names, json.loads((out / "sam.json").read_text()))
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    yield _package("dev", tmp_path_factory.mktemp("package"))
+
+
+@pytest.fixture(scope="module")
+def prod_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
+    yield _package("prod", tmp_path_factory.mktemp("package-prod"))
 
 
 def test_vendor_symlinks_point_at_the_real_code() -> None:
@@ -128,10 +136,44 @@ def test_a_clean_interpreter_imports_every_handler_from_the_zip(package: Package
     assert result["outside"] == []
 
 
-def test_cfn_lint_passes_on_the_merged_template(package: Package) -> None:
-    cmd = [_tool("cfn-lint"), "--regions", "us-east-1", "--", str(package.out / "sam.json")]
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_cfn_lint_reports_nothing_on_the_merged_template(stage: str, request: pytest.FixtureRequest) -> None:
+    built: Package = request.getfixturevalue("package" if stage == "dev" else "prod_package")
+    # every rule, informational ones included: no finding at all, not merely no error
+    cmd = [_tool("cfn-lint"), "--regions", "us-east-1", "--include-checks", "I", "--", str(built.out / "sam.json")]
     done = subprocess.run(cmd, env=_clean_env(), capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, f"cfn-lint:\n{done.stdout}\n{done.stderr}"
+    assert (done.returncode, done.stdout.strip()) == (0, ""), f"cfn-lint ({stage}):\n{done.stdout}\n{done.stderr}"
+
+
+def test_every_packaged_function_has_a_log_group_and_alarms_wired_to_the_ops_topic(package: Package) -> None:
+    resources = package.template["Resources"]
+    functions = sorted(k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function")
+    assert len(functions) >= 9
+    groups = {
+        r["Properties"]["LogGroupName"]["Fn::Sub"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    lambda_alarms = {
+        (a["MetricName"], a["Dimensions"][0]["Value"]["Ref"]) for a in alarms if a.get("Namespace") == "AWS/Lambda"
+    }
+    for function in functions:
+        assert f"/aws/lambda/${{{function}}}" in groups, function
+        assert {("Errors", function), ("Throttles", function)} <= lambda_alarms, function
+    assert all(a["AlarmActions"] == a["OKActions"] == [{"Ref": "OpsTopic"}] for a in alarms)
+    assert resources["OpsTopic"]["Type"] == "AWS::SNS::Topic"
+    assert resources["Dashboard"]["Type"] == "AWS::CloudWatch::Dashboard"
+    # the API's metrics carry the stage's own name (dimension ApiName of the webhook 5xx alarm)
+    assert resources["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "loyalty-${Stage}"}
+
+
+def test_tables_keep_their_data_and_prod_cannot_be_deleted(package: Package) -> None:
+    template = package.template
+    for name in ("TenantsTable", "LedgerTable"):
+        table = template["Resources"][name]
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["Properties"]["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+    assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
 def test_every_function_gets_the_table_names_and_the_runtime(package: Package) -> None:

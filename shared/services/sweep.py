@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared import clock
 from shared.clock import iso, parse_ts
 from shared.dal.models import INDEX_SHARDS
 from shared.observability import logger, metrics
@@ -34,6 +35,8 @@ JOB_INDEX = {
     "tier-review": "tier_review",
     "boost-reminder": "boost_remind",
 }
+# Seconds from the start of an expiry run to a shard finished or handed on; alarmed on in infra/resources.json.
+EXPIRY_RUN_AGE_METRIC = "ExpiryRunAgeSeconds"
 # Jobs that write to the member (contact data and consent): their sweep reads the profiles with the accounts.
 PROFILE_JOBS = {"remind", "birthday-bonus", "tier-review", "boost-reminder"}
 
@@ -46,9 +49,11 @@ class ShardTask:
     run_id: str
     cursor: dict[str, Any] | None = None
     part: int = 0  # how many times this shard was handed on within the run
+    started: datetime | None = None  # wall clock when the run was planned (absent: a hand-made task)
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "now": iso(self.now)}, sort_keys=True)
+        started = iso(self.started) if self.started else None
+        return json.dumps({**asdict(self), "now": iso(self.now), "started": started}, sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: str) -> ShardTask:
@@ -62,6 +67,7 @@ class ShardTask:
             str(data["run_id"]),
             data.get("cursor"),
             int(data.get("part", 0)),
+            parse_ts(data["started"]) if data.get("started") else None,
         )
 
 
@@ -108,11 +114,11 @@ class TaskQueue(Protocol):
     def send(self, tasks: Sequence[QueuedTask]) -> None: ...
 
 
-def plan_run(job: str, now: datetime, run_id: str) -> list[ShardTask]:
-    """One task per shard of the job's index."""
+def plan_run(job: str, now: datetime, run_id: str, started: datetime | None = None) -> list[ShardTask]:
+    """One task per shard of the job's index; ``started`` (the wall clock) lets the worker report the run's age."""
     if job not in JOB_INDEX:
         raise ValueError(f"unknown job {job}")
-    return [ShardTask(job, shard, now, run_id) for shard in range(INDEX_SHARDS)]
+    return [ShardTask(job, shard, now, run_id, started=started) for shard in range(INDEX_SHARDS)]
 
 
 class Sweeper:
@@ -170,7 +176,11 @@ class Sweeper:
 
     @staticmethod
     def _record(task: ShardTask, report: ShardReport) -> None:
-        """A log line and metrics per shard that had work (64 empty shards an hour are not news)."""
+        """A log line and metrics per shard that had work (64 empty shards an hour are not news); for the expiry,
+        the run's age at every shard finished or handed on, the metric of its deadline alarm (infra/)."""
+        if task.job == "expire" and task.started is not None:
+            age = (clock.now() - task.started).total_seconds()
+            metrics.add_metric(name=EXPIRY_RUN_AGE_METRIC, unit="Seconds", value=max(age, 0.0))
         if not (report.members or report.errors or report.handed_on):
             return
         extra = {"job": task.job, "shard": task.shard, "run_id": task.run_id, **report.summary()}
