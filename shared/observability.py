@@ -1,7 +1,8 @@
 """Powertools Logger, Metrics and Tracer: created once, wired to every handler by app.py.
 
-Logs are JSON with the correlation id (webhook id or API request id) and the tenant id; no
-secrets, API keys, phone numbers or e-mail addresses are ever passed to the logger.
+Logs are JSON with the correlation id (webhook id, API request id, scheduled run id) and the tenant id; no
+secrets, API keys, phone numbers or e-mail addresses are ever passed to the logger, and the formatter masks them
+anyway should one slip through (shared/log_masking.py).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import warnings
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from shared.log_masking import MaskingFormatter
+
 # A read-only request records no metric; that is normal here, not worth a warning per request.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-logger = Logger(service="loyalty")
+logger = Logger(service="loyalty", logger_formatter=MaskingFormatter())
 metrics = Metrics(namespace="Loyalty", service="loyalty")
 # Only botocore is patched: it is the one library we call, and patching all of them costs ~25 ms of cold start.
 tracer = Tracer(service="loyalty", patch_modules=["botocore"])
