@@ -92,6 +92,7 @@ def receive(platform: str, tenant_id: str) -> Response:
 
 def _apply(tenant: Tenant, command: Command, event_id: str, now: datetime) -> OrderResult:
     orders = container().orders
+    logger.append_keys(order_id=_order_id(command) or None)  # a delivery may carry several orders' commands
     try:
         if isinstance(command, Paid):
             return orders.paid(tenant, _order(command), event_id, now)

@@ -57,6 +57,9 @@ def _object(payload: object) -> dict[str, object]:
 
 def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) -> OrderResult:
     orders = container().orders
+    order_id = envelope.data.get("order_id")
+    if isinstance(order_id, str | int):
+        logger.append_keys(order_id=str(order_id))  # on every line of the event, from the services' too
     if envelope.type == "order.paid":
         data = OrderPaidData.model_validate(envelope.data)
         c = data.customer

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-from collections.abc import Iterator
-
 import pytest
 
 from shared.log_masking import mask_record, mask_text, mask_value
 from shared.observability import logger
+from tests.logs import captured_logs
 
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/KvGi+Lk2mA="
 API_KEY = "lk_Zr3xv0m9Q5bM1cLr8yTqH2wK7nS4dFgJ6pVaE0uIoXc"
@@ -135,20 +131,10 @@ def test_bytes_and_objects_are_masked_as_their_text() -> None:
     assert mask_value(Opaque()) == "Opaque(secret=whsec_***, to=<email>)"
 
 
-@pytest.fixture
-def lines() -> Iterator[io.StringIO]:
-    """What the Powertools logger writes, through its own handler and formatter."""
-    stream = io.StringIO()
-    old = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
-    logger.setLevel(logging.INFO)
-    yield stream
-    logger.registered_handler.setStream(old)  # type: ignore[attr-defined]
-
-
-def test_the_powertools_logger_writes_masked_json(lines: io.StringIO) -> None:
+def test_the_powertools_logger_writes_masked_json() -> None:
     # Given a careless call that logs a whole request
     logger.append_keys(tenant_id="shop-1")
-    try:
+    with captured_logs() as lines:
         logger.info(
             f"delivery to anna@example.com with {WHSEC}",
             extra={"payload": {"headers": {"authorization": f"Bearer {API_KEY}"}, "phone": "+79991234567"}},
@@ -157,14 +143,13 @@ def test_the_powertools_logger_writes_masked_json(lines: io.StringIO) -> None:
             raise ValueError(f"bad signature {STANDARD_SIG} for +79991234567")
         except ValueError:
             logger.exception("failed")
-    finally:
-        logger.remove_keys(["tenant_id"])
+    logger.remove_keys(["tenant_id"])
     # Then each line is JSON, keeps the tenant id and Powertools' keys, and holds none of the values
-    records = [json.loads(line) for line in lines.getvalue().splitlines()]
+    records = lines.records
     assert [r["message"] for r in records] == ["delivery to <email> with whsec_***", "failed"]
     assert records[0]["payload"] == {"headers": {"authorization": "***"}, "phone": "<phone ..67>"}
     assert all(r["tenant_id"] == "shop-1" and r["service"] == "loyalty" and r["timestamp"] for r in records)
     assert "bad signature v1,*** for <phone ..67>" in records[1]["exception"]
-    text = lines.getvalue()
+    text = lines.text
     for secret in (WHSEC, API_KEY, "anna@example.com", "79991234567", STANDARD_SIG.split(",")[1]):
         assert secret not in text
