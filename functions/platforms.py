@@ -75,6 +75,7 @@ def receive(platform: str, tenant_id: str) -> Response:
         raise Malformed(f"the {platform} payload is not valid: {type(exc).__name__}") from exc
     logger.set_correlation_id(delivery.key or None)
     logger.append_keys(tenant_id=tenant_id, platform=platform)
+    metrics.add_metadata(key="tenant_id", value=tenant_id)  # searchable in the EMF line, never a dimension
     refuse_if_suspended(tenant)
     results = [_apply(tenant, command, f"{platform}:{delivery.key}", now) for command in delivery.commands]
     for result in results:
