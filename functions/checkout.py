@@ -9,7 +9,7 @@ from shared import clock, presenters
 from shared.api_models import CaptureIn, HoldIn, QuoteIn
 from shared.container import container
 from shared.errors import Unprocessable
-from shared.observability import MetricUnit, metrics
+from shared.observability import MetricUnit, logger, metrics
 from shared.rules import Cart, lines_from
 
 bp = Blueprint(__name__)
@@ -31,6 +31,7 @@ def quote(tenant_id: str) -> Response:
 def create_hold(tenant_id: str) -> Response:
     tenant = authorized(bp.current_request, tenant_id)
     body = parse_body(bp.current_request, HoldIn)
+    logger.append_keys(order_id=body.order_id)
     now = clock.now()
     if body.currency and body.currency != tenant.program_at(now).settings.currency:
         raise Unprocessable(f"carts must be in {tenant.program_at(now).settings.currency}", code="currency_mismatch")

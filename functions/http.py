@@ -12,8 +12,8 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from shared.container import container
-from shared.errors import AppError, BadRequest, PayloadTooLarge, Unprocessable
-from shared.observability import logger
+from shared.errors import AppError, BadRequest, PayloadTooLarge, TenantSuspended, Unprocessable
+from shared.observability import MetricUnit, logger, metrics
 from shared.tenants import Tenant
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,7 +25,11 @@ def respond(body: Any, status: int = 200) -> Response:
 
 
 def error_response(error: AppError) -> Response:
-    return respond(error.body(), error.status)
+    response = respond(error.body(), error.status)
+    retry_after = getattr(error, "retry_after_seconds", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def validation_error(exc: ValidationError) -> Unprocessable:
@@ -79,6 +83,15 @@ def parse_body(request: Request, model: type[M], limit: int | None = None) -> M:
     if not isinstance(payload, dict):
         raise Unprocessable("body must be a JSON object", code="validation_error")
     return model.model_validate(payload)
+
+
+def refuse_if_suspended(tenant: Tenant) -> None:
+    """A suspended tenant's webhook, once its signature is verified: 503 and nothing recorded, so that the
+    platform's retry after the resume is processed as a first delivery."""
+    if tenant.suspended:
+        metrics.add_metric(name="Webhook_suspended", unit=MetricUnit.Count, value=1)
+        logger.warning("webhook refused: tenant suspended")
+        raise TenantSuspended("this tenant is suspended; the delivery is not recorded, retry later")
 
 
 def authorized(request: Request, tenant_id: str) -> Tenant:

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from functions.http import api_view, raw_body, respond
+from functions.http import api_view, raw_body, refuse_if_suspended, respond
 from shared import clock
 from shared.contacts import normalize_email, normalize_phone
 from shared.container import container
@@ -25,7 +25,7 @@ from shared.hold_codes import hold_id_for
 from shared.observability import MetricUnit, logger, metrics
 from shared.presenters import order_result
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
-from shared.tenants import Tenant
+from shared.tenants import ACTIVE, SUSPENDED, Tenant
 from shared.webhooks import shopify, stripe, woocommerce
 from shared.webhooks.commands import Cancel, Command, Delivery, Ignore, Paid, Refund
 from shared.webhooks.payloads import Malformed
@@ -64,7 +64,7 @@ def receive(platform: str, tenant_id: str) -> Response:
     body = raw_body(request)
     now = clock.now()
     tenant = container().tenants.get(tenant_id)
-    if tenant is None or tenant.status != "active":  # indistinguishable from a bad signature
+    if tenant is None or tenant.status not in (ACTIVE, SUSPENDED):  # indistinguishable from a bad signature
         raise Unauthorized("signature does not match", code="invalid_signature")
     secrets = tenant.webhook_secrets.get(platform, [])
     try:
@@ -75,6 +75,8 @@ def receive(platform: str, tenant_id: str) -> Response:
         raise Malformed(f"the {platform} payload is not valid: {type(exc).__name__}") from exc
     logger.set_correlation_id(delivery.key or None)
     logger.append_keys(tenant_id=tenant_id, platform=platform)
+    metrics.add_metadata(key="tenant_id", value=tenant_id)  # searchable in the EMF line, never a dimension
+    refuse_if_suspended(tenant)
     results = [_apply(tenant, command, f"{platform}:{delivery.key}", now) for command in delivery.commands]
     for result in results:
         metrics.add_metric(name=f"Webhook_{result.status}", unit=MetricUnit.Count, value=1)
@@ -92,6 +94,7 @@ def receive(platform: str, tenant_id: str) -> Response:
 
 def _apply(tenant: Tenant, command: Command, event_id: str, now: datetime) -> OrderResult:
     orders = container().orders
+    logger.append_keys(order_id=_order_id(command) or None)  # a delivery may carry several orders' commands
     try:
         if isinstance(command, Paid):
             return orders.paid(tenant, _order(command), event_id, now)

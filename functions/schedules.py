@@ -97,11 +97,25 @@ def sweep_worker(event: SQSEvent) -> dict[str, Any]:
 
 def _run_task(body: str, time_left: Callable[[], float]) -> ShardReport | GrantReport:
     """A message is a VIP classification of one tenant, a part of a bulk grant, or a shard of a sweep."""
+    logger.remove_keys(["tenant_id"])  # the previous record's
     if VipTask.accepts(body):
-        return container().abc.classify(VipTask.from_json(body))
+        vip = VipTask.from_json(body)
+        _correlate(vip.run_id, vip.tenant_id)
+        return container().abc.classify(vip)
     if GrantTask.matches(body):
-        return container().grants.run(GrantTask.from_json(body), time_left, now())
-    return container().sweeper.run(ShardTask.from_json(body), time_left)
+        grant = GrantTask.from_json(body)
+        _correlate(grant.grant_id, grant.tenant)
+        return container().grants.run(grant, time_left, now())
+    shard = ShardTask.from_json(body)
+    _correlate(shard.run_id, None)
+    return container().sweeper.run(shard, time_left)
+
+
+def _correlate(correlation_id: str, tenant_id: str | None) -> None:
+    """A task's log lines carry the id of its run (the scheduled event's id) or of its bulk grant."""
+    logger.set_correlation_id(correlation_id)
+    if tenant_id:
+        logger.append_keys(tenant_id=tenant_id)
 
 
 def _total(reports: list[ShardReport | GrantReport]) -> dict[str, int]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from chalice import Blueprint, Response
 
-from functions.http import api_view, parse_json, raw_body, respond
+from functions.http import api_view, parse_json, raw_body, refuse_if_suspended, respond
 from shared import clock
 from shared.api_models import EVENT_TYPES, Envelope, OrderCancelledData, OrderPaidData, OrderRefundedData
 from shared.contacts import normalize_email, normalize_phone
@@ -21,7 +21,7 @@ from shared.observability import MetricUnit, logger, metrics
 from shared.presenters import order_result
 from shared.rules import Cart, lines_from
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
-from shared.tenants import Tenant
+from shared.tenants import ACTIVE, SUSPENDED, Tenant
 from shared.webhooks import standard
 
 bp = Blueprint(__name__)
@@ -34,7 +34,7 @@ def standard_webhook(tenant_id: str) -> Response:
     body = raw_body(request)
     now = clock.now()
     tenant = container().tenants.get(tenant_id)
-    if tenant is None or tenant.status != "active":  # indistinguishable from a bad signature
+    if tenant is None or tenant.status not in (ACTIVE, SUSPENDED):  # indistinguishable from a bad signature
         raise Unauthorized("signature does not match", code="invalid_signature")
     settings = container().settings
     event_id = standard.verify(
@@ -42,6 +42,8 @@ def standard_webhook(tenant_id: str) -> Response:
     )
     logger.set_correlation_id(event_id)
     logger.append_keys(tenant_id=tenant_id)
+    metrics.add_metadata(key="tenant_id", value=tenant_id)  # searchable in the EMF line, never a dimension
+    refuse_if_suspended(tenant)
     envelope = Envelope.model_validate(_object(parse_json(body)))
     result = _dispatch(tenant, envelope, event_id, now)
     metrics.add_metric(name=f"Webhook_{result.status}", unit=MetricUnit.Count, value=1)
@@ -57,6 +59,9 @@ def _object(payload: object) -> dict[str, object]:
 
 def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) -> OrderResult:
     orders = container().orders
+    order_id = envelope.data.get("order_id")
+    if isinstance(order_id, str | int):
+        logger.append_keys(order_id=str(order_id))  # on every line of the event, from the services' too
     if envelope.type == "order.paid":
         data = OrderPaidData.model_validate(envelope.data)
         c = data.customer

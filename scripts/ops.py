@@ -3,6 +3,9 @@
   python scripts/ops.py create-tables
   python scripts/ops.py create-tenant --id shop-1 --currency RUB --timezone Europe/Moscow [--earn-rate-bp 700 ...]
       [--language ru --sms-sender-id Shop --reminders '[{"days_before": 30, "channels": ["email"]}]' ...]
+  python scripts/ops.py set-webhook-secret --id shop-1 --platform shopify [--secret ...]
+  python scripts/ops.py suspend-tenant --id shop-1 [--reason "unpaid invoice"]
+  python scripts/ops.py resume-tenant --id shop-1
 
 Configuration from the environment: AWS_REGION, AWS_ENDPOINT_URL (an emulator; unset for AWS itself),
 TENANTS_TABLE, LEDGER_TABLE. create-tables creates the tables of infra/resources.json that are missing.
@@ -10,6 +13,9 @@ create-tenant prints the new tenant's API key and Standard Webhooks secret once,
 (`{"tenant_id", "api_key", "webhook_secrets": {"standard": "whsec_…"}}`) and logs nothing: the key is
 stored only as a hash, so it cannot be shown again. An existing tenant is an error (exit 1) unless
 --if-missing is given (exit 0, nothing printed on stdout).
+suspend-tenant / resume-tenant set the tenant's status (an unknown tenant is an error, exit 1) and print
+`{"tenant_id", "status", "reason", "changed_at"}`; a suspended tenant's webhooks and API calls answer 503
+`tenant_suspended` and record nothing until it is resumed (README, "Tenants: the ops command").
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from shared import clock
 from shared.errors import AppError
 from shared.program import ProgramSettings
 from shared.settings import get_settings
-from shared.tenants import WEBHOOK_PLATFORMS
+from shared.tenants import ACTIVE, SUSPENDED, WEBHOOK_PLATFORMS
 
 OPTIONAL_SETTINGS = [name for name in ProgramSettings.model_fields if name not in ("currency", "timezone")]
 
@@ -89,6 +95,16 @@ def set_webhook_secret(tenant_id: str, platform: str, secret: str | None) -> str
     return container().tenants.set_webhook_secret(tenant, platform, secret)
 
 
+def set_status(tenant_id: str, status: str, reason: str | None) -> dict[str, Any]:
+    """Suspend or resume a tenant; what was written (no secret: the status, the operator's reason, the time)."""
+    from shared.container import container
+
+    require_tables()
+    at = clock.now()
+    container().tenants.set_status(tenant_id, status, reason, at)
+    return {"tenant_id": tenant_id, "status": status, "reason": reason, "changed_at": clock.iso(at)}
+
+
 def program_settings(args: argparse.Namespace) -> ProgramSettings:
     values = {name: getattr(args, name) for name in ["currency", "timezone", *OPTIONAL_SETTINGS]}
     try:
@@ -134,6 +150,13 @@ def parser() -> argparse.ArgumentParser:
     secret.add_argument("--id", required=True, dest="tenant_id")
     secret.add_argument("--platform", required=True, choices=WEBHOOK_PLATFORMS)
     secret.add_argument("--secret", help="the secret the platform shows (Shopify, Stripe); omitted: a new one")
+    suspend = commands.add_parser(
+        "suspend-tenant", help="answer the tenant's webhooks and API calls 503 (platforms retry later)"
+    )
+    suspend.add_argument("--id", required=True, dest="tenant_id")
+    suspend.add_argument("--reason", help="a note kept on the tenant's record (no personal data)")
+    resume = commands.add_parser("resume-tenant", help="serve a suspended tenant again")
+    resume.add_argument("--id", required=True, dest="tenant_id")
     return root
 
 
@@ -141,6 +164,17 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "create-tables":
         created = create_tables()
         print(f"created {', '.join(created)}" if created else "tables exist already", file=sys.stderr)
+        return 0
+    if args.command in ("suspend-tenant", "resume-tenant"):
+        suspending = args.command == "suspend-tenant"
+        reason = args.reason if suspending else None
+        print(json.dumps(set_status(args.tenant_id, SUSPENDED if suspending else ACTIVE, reason)))
+        ttl = get_settings().tenant_cache_seconds
+        print(
+            f"tenant {args.tenant_id} is {'suspended' if suspending else 'active'}; every API container "
+            f"follows within {ttl} s (its tenant cache)",
+            file=sys.stderr,
+        )
         return 0
     if args.command == "set-webhook-secret":
         print(set_webhook_secret(args.tenant_id, args.platform, args.secret))

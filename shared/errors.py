@@ -59,6 +59,14 @@ class InsufficientPoints(Unprocessable):
     code = "insufficient_points"
 
 
+class TenantSuspended(AppError):
+    """The tenant is suspended by an operator (scripts/ops.py suspend-tenant): nothing is recorded, and the
+    sender is asked to retry later (a platform retries a 5xx; ``Retry-After`` says when)."""
+
+    status, code = 503, "tenant_suspended"
+    retry_after_seconds = 300
+
+
 class Transient(AppError):
     """A fault worth retrying (throttling, contention). Answered 503 so senders retry."""
 

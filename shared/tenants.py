@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from shared.errors import Forbidden, Unprocessable
+from shared.errors import Forbidden, TenantSuspended, Unprocessable
 from shared.program import ProgramSettings, ProgramVersion, version_at
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 WEBHOOK_PLATFORMS = ("standard", "shopify", "stripe", "woocommerce")
 SECRETS_KEPT = 2  # the newest secret and the one before it: a rotation never drops deliveries in flight
+ACTIVE, SUSPENDED = "active", "suspended"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class Tenant:
     api_key_hashes: tuple[str, ...]
     webhook_secrets: dict[str, list[str]]
     programs: tuple[ProgramVersion, ...] = field(default=())
+
+    @property
+    def suspended(self) -> bool:
+        return self.status == SUSPENDED
 
     def program_at(self, at: datetime) -> ProgramVersion:
         return version_at(list(self.programs), at)
@@ -73,7 +78,7 @@ def key_matches(tenant: Tenant | None, presented: str | None) -> bool:
     ok = False
     for stored in candidates:
         ok |= hmac.compare_digest(stored, digest)
-    return ok and presented is not None and tenant is not None and tenant.status == "active"
+    return ok and presented is not None and tenant is not None and tenant.status in (ACTIVE, SUSPENDED)
 
 
 class TenantStore(Protocol):
@@ -81,6 +86,7 @@ class TenantStore(Protocol):
     def create(self, tenant: Tenant) -> None: ...
     def add_program(self, tenant_id: str, version: ProgramVersion, vip_registry: bool | None = None) -> None: ...
     def set_webhook_secrets(self, tenant_id: str, platform: str, secrets: list[str]) -> None: ...
+    def set_status(self, tenant_id: str, status: str, reason: str | None, at: datetime) -> None: ...
 
 
 class TenantDirectory:
@@ -100,11 +106,22 @@ class TenantDirectory:
         return tenant
 
     def authorize(self, tenant_id: str, api_key: str | None) -> Tenant:
-        """The tenant for a Bearer key; unknown tenant and wrong key give the same 403."""
+        """The tenant for a Bearer key; unknown tenant and wrong key give the same 403. A suspended tenant's own
+        key gets a 503 ``tenant_suspended`` (only a caller holding the key learns of the suspension)."""
         tenant = self.get(tenant_id)
         if not key_matches(tenant, api_key) or tenant is None:
             raise Forbidden("this key has no access to this tenant")
+        if tenant.suspended:
+            raise TenantSuspended("this tenant is suspended; retry later")
         return tenant
+
+    def set_status(self, tenant_id: str, status: str, reason: str | None, at: datetime) -> None:
+        """Suspend or resume (an unknown tenant is a Conflict ``tenant_not_found``) (scripts/ops.py). Other containers see it once their cached copy is older than the
+        cache TTL (``TENANT_CACHE_SECONDS``, 60 s); this one at once."""
+        if status not in (ACTIVE, SUSPENDED):
+            raise Unprocessable(f"status must be {ACTIVE} or {SUSPENDED}", code="invalid_status")
+        self._store.set_status(tenant_id, status, reason, at)
+        self.forget(tenant_id)
 
     def forget(self, tenant_id: str) -> None:
         self._cache.pop(tenant_id, None)

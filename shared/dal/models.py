@@ -54,7 +54,9 @@ class TenantsTable(Model):
 
 class TenantItem(TenantsTable, discriminator="tenant"):
     tenant_id = UnicodeAttribute()
-    status = UnicodeAttribute(default="active")
+    status = UnicodeAttribute(default="active")  # active | suspended (scripts/ops.py suspend-tenant)
+    status_reason = UnicodeAttribute(null=True)  # the operator's note on the last suspension
+    status_changed_at = IsoTime(null=True)
     api_key_hashes = ListAttribute(of=UnicodeAttribute)  # sha256 hex of each valid key
     webhook_secrets = MapAttribute[str, Any]()  # platform -> [secret, ...] (newest first)
     created_at = IsoTime()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +88,20 @@ class DynamoTenantStore:
         try:
             item.update(
                 actions=[TenantItem.webhook_secrets[platform].set(secrets)],  # type: ignore[index]
+                condition=TenantItem.pk.exists(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+    def set_status(self, tenant_id: str, status: str, reason: str | None, at: datetime) -> None:
+        """One UpdateItem on the tenant's record, which must exist."""
+        item = TenantItem(tenant_pk(tenant_id), "TENANT")
+        reason_action = TenantItem.status_reason.set(reason) if reason else TenantItem.status_reason.remove()
+        try:
+            item.update(
+                actions=[TenantItem.status.set(status), TenantItem.status_changed_at.set(at), reason_action],
                 condition=TenantItem.pk.exists(),
             )
         except UpdateError as exc:

@@ -1,4 +1,5 @@
-"""The ops command (issue 2 item 2) against the running emulator: create-tables, create-tenant."""
+"""The ops command (issue 2 item 2, issue 6 item 4) against the running emulator: create-tables, create-tenant,
+suspend-tenant and resume-tenant."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import TenantCreds
+from tests.conftest import TenantCreds, paid_event
 from tests.e2e.client import Api
 from tests.e2e.stack import Stack, run_ops
 
@@ -43,3 +44,29 @@ def test_create_tables_keeps_existing_tables(stack: Stack) -> None:
     result = run_ops(stack, "create-tables")
     assert result.returncode == 0, result.stderr
     assert "exist already" in result.stderr
+
+
+def test_suspend_and_resume_a_tenant(stack: Stack) -> None:
+    # Given a tenant created by the ops command
+    created = run_ops(stack, "create-tenant", "--id", "e2e-pause", "--currency", "RUB")
+    assert created.returncode == 0, created.stderr
+    printed = json.loads(created.stdout)
+    api = Api(stack.api, TenantCreds("e2e-pause", printed["api_key"], printed["webhook_secrets"]["standard"]))
+    # When it is suspended, its webhook and API answer 503 tenant_suspended and nothing is recorded
+    suspend = run_ops(stack, "suspend-tenant", "--id", "e2e-pause", "--reason", "e2e")
+    assert suspend.returncode == 0, suspend.stderr
+    assert json.loads(suspend.stdout)["status"] == "suspended"
+    assert printed["api_key"] not in suspend.stdout + suspend.stderr
+    event = paid_event("e2e-o1", "c1", 100_000)
+    refused = api.webhook(event, "msg_e2e_pause")
+    assert (refused.status, refused.code) == (503, "tenant_suspended")
+    assert (api.get("/members/c1").status, api.get("/members/c1").code) == (503, "tenant_suspended")
+    # When it is resumed, the platform's retry of the same delivery earns
+    resume = run_ops(stack, "resume-tenant", "--id", "e2e-pause")
+    assert resume.returncode == 0 and json.loads(resume.stdout)["status"] == "active", resume.stderr
+    retried = api.webhook(event, "msg_e2e_pause")
+    assert (retried.status, retried.body["status"], retried.body["points_earned"]) == (200, "applied", 50)
+    assert api.member("c1")["balance"] == 50
+    # And an unknown tenant is an error
+    unknown = run_ops(stack, "suspend-tenant", "--id", "e2e-nobody")
+    assert (unknown.returncode, unknown.stdout) == (1, "") and "does not exist" in unknown.stderr
