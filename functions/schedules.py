@@ -87,7 +87,8 @@ def sweep_worker(event: SQSEvent) -> dict[str, Any]:
         try:
             report = _run_task(record.body, time_left)
             if report.handed_on is not None:
-                container().tasks.send([report.handed_on])
+                delay = report.delay_seconds if isinstance(report, GrantReport) else 0
+                container().tasks.send([report.handed_on], delay)
             reports.append(report)
         except Exception:
             logger.exception("sweep task failed", extra={"message_id": raw.get("messageId")})

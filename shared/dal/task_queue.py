@@ -34,12 +34,16 @@ class SqsTaskQueue:
             self._url = str(self._client().get_queue_url(QueueName=self._name)["QueueUrl"])
         return self._url
 
-    def send(self, tasks: Sequence[QueuedTask]) -> None:
-        """All or an error: a task SQS refused is retried once, then the call fails (the run is retried)."""
+    def send(self, tasks: Sequence[QueuedTask], delay_seconds: int = 0) -> None:
+        """All or an error: a task SQS refused is retried once, then the call fails (the run is retried). A delay
+        (at most 900 s, SQS's limit) keeps the tasks invisible that long."""
         try:
             for start in range(0, len(tasks), BATCH):
                 chunk = tasks[start : start + BATCH]
-                entries = [{"Id": str(i), "MessageBody": t.to_json()} for i, t in enumerate(chunk)]
+                entries = [
+                    {"Id": str(i), "MessageBody": t.to_json(), "DelaySeconds": delay_seconds}
+                    for i, t in enumerate(chunk)
+                ]
                 failed = self._client().send_message_batch(QueueUrl=self.url, Entries=entries).get("Failed", [])
                 if failed:
                     again = [e for e in entries if e["Id"] in {f["Id"] for f in failed}]

@@ -27,6 +27,8 @@ from shared.services.reminders import outcome_of
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.tenants import Tenant, TenantDirectory
 
+SUSPENDED_RETRY_SECONDS = 900  # SQS's longest message delay
+
 
 class GrantStore(Protocol):
     def create(self, tenant: str, grant: Grant) -> bool: ...
@@ -40,7 +42,7 @@ class GrantStore(Protocol):
 
 
 class GrantQueue(Protocol):
-    def send(self, tasks: list[Any]) -> None: ...
+    def send(self, tasks: list[Any], delay_seconds: int = 0) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class GrantReport:
 
     result: PartResult | None
     handed_on: GrantTask | None = None
+    delay_seconds: int = 0  # how long the handed-on task waits in the queue
 
     def summary(self) -> dict[str, int]:
         return self.result.summary() if self.result else {}
@@ -122,9 +125,12 @@ class GrantService:
         """Do one part: its members, then record it once and name the next part of the chain."""
         grant = self.grants.get(task.tenant, task.grant_id)
         tenant = self.tenants.get(task.tenant)
-        if grant is None or tenant is None or tenant.status != "active":
+        if grant is None or tenant is None:
             logger.warning("grant task dropped", extra={"grant_id": task.grant_id, "tenant_id": task.tenant})
             return GrantReport(None)
+        if tenant.suspended:  # the grant waits for the resume: the same task comes back every 15 minutes
+            logger.info("grant task postponed: tenant suspended", extra={"grant_id": task.grant_id})
+            return GrantReport(None, task, SUSPENDED_RETRY_SECONDS)
         done = self.grants.get_part(task.tenant, task.grant_id, task.chain, task.part)
         if done is not None:  # a redelivery of a recorded part: only its successor may be missing
             return GrantReport(None, self._next(task, done))

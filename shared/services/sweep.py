@@ -111,7 +111,7 @@ class QueuedTask(Protocol):
 
 
 class TaskQueue(Protocol):
-    def send(self, tasks: Sequence[QueuedTask]) -> None: ...
+    def send(self, tasks: Sequence[QueuedTask], delay_seconds: int = 0) -> None: ...
 
 
 def plan_run(job: str, now: datetime, run_id: str, started: datetime | None = None) -> list[ShardTask]:
