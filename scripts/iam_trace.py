@@ -4,9 +4,9 @@
 
 Every botocore call (boto3 and PynamoDB alike) is attributed to the Lambda function whose code made it, found on
 the calling thread's stack (functions/schedules.py: the schedule starters and the sweep worker; any other module of
-functions/: the API handler). Calls from the sweep worker's thread pool have no such frame and are attributed to
-the function that last ran on the main thread. Calls made by test set-up (creating tenants, reading the queue) are
-not recorded. The result lists, per function, the IAM action and the resource (table, index, queue, topic, SES
+functions/: the API handler). A task submitted to a thread pool (the sweep's member threads) inherits the function
+of the thread that submitted it. Calls made by test set-up (creating tenants, reading the queue) are not recorded,
+nor is sqs:GetQueueUrl (only the local stack finds the queue by name; deployed, SWEEP_QUEUE_URL is set). The result lists, per function, the IAM action and the resource (table, index, queue, topic, SES
 template or "sms") of every call, to compare with the policies in infra/resources.json.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,9 @@ STARTERS = {"start_run"}
 WORKER = {"sweep_worker", "_run_task"}
 
 _seen: dict[str, set[tuple[str, str]]] = {}
-_last = {"function": ""}
+_inherited = threading.local()
 _original = botocore.client.BaseClient._make_api_call
+_original_submit = ThreadPoolExecutor.submit
 
 
 def _function_on_stack() -> str | None:
@@ -44,7 +46,7 @@ def _function_on_stack() -> str | None:
                 return "sweep_worker"
             found = found or "api_handler"
         frame = frame.f_back  # type: ignore[assignment]
-    return found
+    return found or getattr(_inherited, "function", None)
 
 
 def _resources(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -74,22 +76,33 @@ def _resources(service: str, operation: str, params: dict[str, Any]) -> list[tup
 
 def _traced(self: Any, operation: str, params: dict[str, Any]) -> Any:
     function = _function_on_stack()
-    if function is not None and threading.current_thread() is threading.main_thread():
-        _last["function"] = function
-    elif function is None and threading.current_thread() is not threading.main_thread():
-        function = _last["function"] or None
-    if function is not None:
+    if function is not None and operation != "GetQueueUrl":
         service = self.meta.service_model.service_name
         _seen.setdefault(function, set()).update(_resources(service, operation, params))
     return _original(self, operation, params)
 
 
+def _submit(self: ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    function = _function_on_stack()
+
+    def run() -> Any:
+        _inherited.function = function
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _inherited.function = None
+
+    return _original_submit(self, run)
+
+
 def pytest_configure(config: Any) -> None:
     botocore.client.BaseClient._make_api_call = _traced  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign]
 
 
 def pytest_unconfigure(config: Any) -> None:
     botocore.client.BaseClient._make_api_call = _original  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = _original_submit  # type: ignore[method-assign]
     OUT.parent.mkdir(exist_ok=True)
     report = {name: sorted(f"{action} {resource}" for action, resource in calls) for name, calls in _seen.items()}
     OUT.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
