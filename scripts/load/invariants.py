@@ -53,7 +53,7 @@ def violations(
     check(balance == deltas, f"balance {balance} != sum of the history's deltas {deltas}")
     check(debt >= 0, f"negative debt {debt}")
     check(held >= 0, f"negative held {held}")
-    check(held <= balance, f"held {held} > balance {balance}")
+    check(held <= max(balance, 0), f"held {held} > balance {balance}")
     check(available >= 0 or debt > 0, f"negative available {available} without a debt")
     for lot in lots:
         check(

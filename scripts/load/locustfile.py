@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import gevent
+import gevent  # type: ignore[import-untyped]
 from locust import HttpUser, constant, events, task
 from locust.exception import StopUser
 

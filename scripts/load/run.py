@@ -178,19 +178,22 @@ def main(argv: list[str] | None = None) -> int:
             report = build(recorded["planned"], recorded["started"], read_samples(recorded))
             print(render(report, args.users), flush=True)
             problems = check_members(stack, recorded["members"])
+            print_checks(problems, len(recorded["members"]))
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write_report(args, report, recorded["members"], problems)
-    members = len(recorded["members"])
-    if problems:
-        print(f"\nLedger invariants BROKEN ({len(problems)}) over {members} members:", file=sys.stderr)
-        print("\n".join(f"  {p}" for p in problems), file=sys.stderr)
-    else:
-        print(f"\nLedger invariants hold for all {members} members the run wrote to (SPEC §3)")
     if report.failed:
         print(f"error: {report.total.errors} requests failed ({report.server_errors} with a 5xx)", file=sys.stderr)
     return 1 if problems or report.failed else 0
+
+
+def print_checks(problems: list[str], members: int) -> None:
+    if problems:
+        print(f"\nLedger invariants BROKEN ({len(problems)}) over {members} members:", file=sys.stderr)
+        print("\n".join(f"  {p}" for p in problems), file=sys.stderr, flush=True)
+    else:
+        print(f"\nLedger invariants hold for all {members} members the run wrote to (SPEC §3)", flush=True)
 
 
 def write_report(args: argparse.Namespace, report: Report, members: dict[str, Any], problems: list[str]) -> None:
