@@ -9,7 +9,7 @@ AWS_DUMMY := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run schedule test lint fmt typecheck bench load package clean
+.PHONY: help venv run schedule test lint fmt typecheck bench cost load package clean
 
 help:
 	@echo "make run      local stack: AWS emulator + tables + demo tenant + chalice local (Ctrl-C stops)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make fmt      ruff format + ruff check --fix"
 	@echo "make bench    DynamoDB requests/capacity per operation, cold import, package size"
+	@echo "make cost     docs/cost.md: 1 million paid orders priced from build/bench.json (run make bench first)"
 	@echo "make load     locust: LOAD_REQUESTS (2000) requests by LOAD_USERS (8) users against the running local stack"
 	@echo "              (or one it starts), report req/s and p50/p99, check the ledger invariants of every member touched"
 	@echo "make package  chalice package --stage $(STAGE) (STAGE=prod for prod) with infra/resources.json merged, into build/package"
@@ -64,6 +65,9 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
 # LOAD_REQUESTS, LOAD_USERS, LOAD_SPAWN_RATE, LOAD_MEMBERS, LOAD_HOT, PORT/API_URL: see scripts/load/run.py
+cost: $(STAMP)
+	$(BIN)/python scripts/cost_model.py
+
 load: $(STAMP)
 	$(BIN)/python scripts/load/run.py
 

@@ -6,6 +6,7 @@
   python scripts/ops.py set-webhook-secret --id shop-1 --platform shopify [--secret ...]
   python scripts/ops.py suspend-tenant --id shop-1 [--reason "unpaid invoice"]
   python scripts/ops.py resume-tenant --id shop-1
+  python scripts/ops.py redrive-dead-letters [--queue loyalty-prod-sweep] [--limit N]
 
 Configuration from the environment: AWS_REGION, AWS_ENDPOINT_URL (an emulator; unset for AWS itself),
 TENANTS_TABLE, LEDGER_TABLE. create-tables creates the tables of infra/resources.json that are missing.
@@ -16,6 +17,8 @@ stored only as a hash, so it cannot be shown again. An existing tenant is an err
 suspend-tenant / resume-tenant set the tenant's status (an unknown tenant is an error, exit 1) and print
 `{"tenant_id", "status", "reason", "changed_at"}`; a suspended tenant's webhooks and API calls answer 503
 `tenant_suspended` and record nothing until it is resumed (README, "Tenants: the ops command").
+redrive-dead-letters moves the messages of <queue>-dlq back to <queue> (default: SWEEP_QUEUE_NAME) and prints
+`{"queue", "moved"}` (docs/runbook.md, "Redriving dead letters").
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pydantic import ValidationError
 
 from scripts.infra_tables import create_tables_from_infra, table_exists
 from scripts.localenv import aws_defaults
+from scripts.redrive import RedriveError, redrive
 from shared import clock
 from shared.errors import AppError
 from shared.program import ProgramSettings
@@ -47,11 +51,15 @@ class OpsError(Exception):
     """A failure explained to the operator (stderr, exit 1)."""
 
 
-def dynamodb() -> Any:
+def client(service: str) -> Any:
     import boto3
 
     settings = get_settings()
-    return boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url)
+    return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
+
+
+def dynamodb() -> Any:
+    return client("dynamodb")
 
 
 def create_tables() -> list[str]:
@@ -157,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     suspend.add_argument("--reason", help="a note kept on the tenant's record (no personal data)")
     resume = commands.add_parser("resume-tenant", help="serve a suspended tenant again")
     resume.add_argument("--id", required=True, dest="tenant_id")
+    redrive = commands.add_parser("redrive-dead-letters", help="move dead-lettered sweep tasks back to their queue")
+    redrive.add_argument("--queue", help="the source queue's name (default: SWEEP_QUEUE_NAME, loyalty-sweep)")
+    redrive.add_argument("--limit", type=int, help="move at most this many (default: all)")
     return root
 
 
@@ -175,6 +186,10 @@ def run(args: argparse.Namespace) -> int:
             f"follows within {ttl} s (its tenant cache)",
             file=sys.stderr,
         )
+        return 0
+    if args.command == "redrive-dead-letters":
+        queue = args.queue or get_settings().sweep_queue_name
+        print(json.dumps({"queue": queue, "moved": redrive(client("sqs"), queue, args.limit)}))
         return 0
     if args.command == "set-webhook-secret":
         print(set_webhook_secret(args.tenant_id, args.platform, args.secret))
@@ -197,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         aws_defaults(os.environ)
     try:
         return run(args)
-    except (OpsError, AppError, BotoCoreError, ClientError) as exc:
+    except (OpsError, AppError, RedriveError, BotoCoreError, ClientError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
