@@ -14,17 +14,8 @@ from typing import Any
 import pytest
 
 from tests.iam_policies import Grant, load_justified, role_grants, violations
-from tests.test_packaging import ROOT, Package, packaged
+from tests.test_packaging import ROOT, STARTERS, Package, packaged
 
-STARTERS = (
-    "ExpirePoints",
-    "SendReminders",
-    "ReleaseHolds",
-    "ActivatePending",
-    "GrantBirthdays",
-    "ReviewTiers",
-    "RemindBoosts",
-)
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 TABLE_READS = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}

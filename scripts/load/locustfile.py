@@ -37,7 +37,7 @@ from locust.exception import StopUser
 if str(Path(__file__).resolve().parents[2]) not in sys.path:  # loaded by path by locust
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from scripts.load.record import ERROR, OK, REFUSED, RETRIED, Budget, Recorder, Sample
-from shared.webhooks.standard import sign
+from scripts.signed_curl import signed_headers
 
 PLANNED = int(os.environ.get("LOAD_REQUESTS", "2000"))
 MEMBERS = int(os.environ.get("LOAD_MEMBERS", "40"))
@@ -81,16 +81,6 @@ def paid_body(member: str, order_id: str, total: int, hold: dict[str, Any] | Non
     if hold is not None:
         data.update(hold_id=hold["hold_id"], points_redeemed=hold["points"])
     return json.dumps({"type": "order.paid", "timestamp": now_iso(), "data": data}, separators=(",", ":")).encode()
-
-
-def signed(msg_id: str, body: bytes) -> dict[str, str]:
-    ts = int(time.time())
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(ts),
-        "webhook-signature": sign(SECRET, msg_id, ts, body),
-    }
 
 
 def is_applied(answer: Any) -> bool:
@@ -192,7 +182,7 @@ class Shopper(HttpUser):
             "POST",
             "/webhooks/standard",
             raw=body,
-            headers=signed(msg_id, body),
+            headers=signed_headers(SECRET, body, msg_id),
             valid=is_applied,
         )
         expected = recorder.member(member)
@@ -302,7 +292,7 @@ class Shopper(HttpUser):
             "POST",
             "/webhooks/standard",
             raw=body,
-            headers=signed(msg_id, body),
+            headers=signed_headers(SECRET, body, msg_id),
             valid=is_duplicate,
         )
 
