@@ -377,9 +377,9 @@ def watch(log: list[Any], monkeypatch: pytest.MonkeyPatch) -> list[ShardTask]:
         log.append(("page", shard, cursor))
         return due(index, shard, now, cursor, limit)
 
-    def logged_send(tasks: list[ShardTask]) -> None:
+    def logged_send(tasks: list[ShardTask], delay_seconds: int = 0) -> None:
         handed.extend(t for t in tasks if t.part > 0)
-        send(tasks)
+        send(tasks, delay_seconds)
 
     monkeypatch.setattr(store, "due", logged_due)
     monkeypatch.setattr(queue, "send", logged_send)
@@ -429,8 +429,8 @@ def test_a_worker_that_dies_after_handing_on_is_redelivered_and_still_expires_ea
     send = queue.send
     deaths = Counter[str]()
 
-    def send_then_die(tasks: list[ShardTask]) -> None:
-        send(tasks)
+    def send_then_die(tasks: list[ShardTask], delay_seconds: int = 0) -> None:
+        send(tasks, delay_seconds)
         if any(t.part > 0 for t in tasks) and deaths["hand-on"] < 10:
             deaths["hand-on"] += 1
             raise Crash("after handing on")
