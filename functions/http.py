@@ -12,7 +12,7 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from shared.container import container
-from shared.errors import AppError, BadRequest, PayloadTooLarge, TenantSuspended, Unprocessable
+from shared.errors import AppError, BadRequest, PayloadTooLarge, TenantSuspended, Unauthorized, Unprocessable
 from shared.observability import MetricUnit, logger, metrics
 from shared.tenants import Tenant
 
@@ -85,9 +85,21 @@ def parse_body(request: Request, model: type[M], limit: int | None = None) -> M:
     return model.model_validate(payload)
 
 
-def refuse_if_suspended(tenant: Tenant) -> None:
-    """A suspended tenant's webhook, once its signature is verified: 503 and nothing recorded, so that the
+def webhook_tenant(tenant_id: str) -> Tenant:
+    """The tenant a webhook is for; no such tenant is indistinguishable from a bad signature."""
+    tenant = container().tenants.get(tenant_id)
+    if tenant is None or not tenant.known:
+        raise Unauthorized("signature does not match", code="invalid_signature")
+    return tenant
+
+
+def admit_delivery(tenant: Tenant, correlation_id: str | None, **log_keys: str) -> None:
+    """A delivery whose signature is verified: its log lines carry its id and the tenant, its EMF line the tenant
+    (metadata, never a dimension). A suspended tenant's is refused, 503 and nothing recorded, so that the
     platform's retry after the resume is processed as a first delivery."""
+    logger.set_correlation_id(correlation_id)
+    logger.append_keys(tenant_id=tenant.tenant_id, **log_keys)
+    metrics.add_metadata(key="tenant_id", value=tenant.tenant_id)
     if tenant.suspended:
         metrics.add_metric(name="Webhook_suspended", unit=MetricUnit.Count, value=1)
         logger.warning("webhook refused: tenant suspended")

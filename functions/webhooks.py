@@ -11,17 +11,17 @@ from datetime import datetime
 
 from chalice import Blueprint, Response
 
-from functions.http import api_view, parse_json, raw_body, refuse_if_suspended, respond
+from functions.http import admit_delivery, api_view, parse_json, raw_body, respond, webhook_tenant
 from shared import clock
 from shared.api_models import EVENT_TYPES, Envelope, OrderCancelledData, OrderPaidData, OrderRefundedData
 from shared.contacts import normalize_email, normalize_phone
 from shared.container import container
-from shared.errors import Unauthorized, Unprocessable
+from shared.errors import Unprocessable
 from shared.observability import MetricUnit, logger, metrics
 from shared.presenters import order_result
 from shared.rules import Cart, lines_from
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
-from shared.tenants import ACTIVE, SUSPENDED, Tenant
+from shared.tenants import Tenant
 from shared.webhooks import standard
 
 bp = Blueprint(__name__)
@@ -33,17 +33,12 @@ def standard_webhook(tenant_id: str) -> Response:
     request = bp.current_request
     body = raw_body(request)
     now = clock.now()
-    tenant = container().tenants.get(tenant_id)
-    if tenant is None or tenant.status not in (ACTIVE, SUSPENDED):  # indistinguishable from a bad signature
-        raise Unauthorized("signature does not match", code="invalid_signature")
+    tenant = webhook_tenant(tenant_id)
     settings = container().settings
     event_id = standard.verify(
         request.headers, body, tenant.webhook_secrets.get("standard", []), now, settings.webhook_tolerance_seconds
     )
-    logger.set_correlation_id(event_id)
-    logger.append_keys(tenant_id=tenant_id)
-    metrics.add_metadata(key="tenant_id", value=tenant_id)  # searchable in the EMF line, never a dimension
-    refuse_if_suspended(tenant)
+    admit_delivery(tenant, event_id)
     envelope = Envelope.model_validate(_object(parse_json(body)))
     result = _dispatch(tenant, envelope, event_id, now)
     metrics.add_metric(name=f"Webhook_{result.status}", unit=MetricUnit.Count, value=1)

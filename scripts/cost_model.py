@@ -113,9 +113,9 @@ def _lambda(invocations: float, seconds: float, gb: float) -> float:
     return invocations * PRICES["lambda_request"] + invocations * seconds * gb * PRICES["lambda_gb_second"]
 
 
-def api_lines(inputs: dict[str, Any]) -> list[Line]:
-    api = inputs["api"]
-    counts = {
+def api_requests() -> dict[str, float]:
+    """How many of each API operation the mix makes around ``ORDERS`` paid orders."""
+    return {
         "paid_order": ORDERS * (1 - MIX["holds_per_order"]),
         "paid_with_hold": ORDERS * MIX["holds_per_order"],
         "hold": ORDERS * MIX["holds_per_order"],
@@ -123,6 +123,10 @@ def api_lines(inputs: dict[str, Any]) -> list[Line]:
         "member_view": ORDERS * MIX["member_views_per_order"],
         "refund": ORDERS * MIX["refunds_per_order"],
     }
+
+
+def api_lines(inputs: dict[str, Any]) -> list[Line]:
+    api, counts = inputs["api"], api_requests()
     requests = sum(counts.values())
     wru = sum(n * api[k]["write_units"] for k, n in counts.items())
     rru = sum(n * api[k]["read_units"] for k, n in counts.items())
@@ -154,7 +158,7 @@ def scheduled_lines(inputs: dict[str, Any]) -> list[Line]:
             "Lambda (sweep worker, 1 GB)",
             worker,
             "seconds",
-            _lambda(invocations, 0, 0) + worker * LAMBDA_WORKER_GB * PRICES["lambda_gb_second"],
+            invocations * PRICES["lambda_request"] + worker * LAMBDA_WORKER_GB * PRICES["lambda_gb_second"],
         ),
         Line("SES reminder e-mails", emails, "e-mails", emails * PRICES["ses_email"]),
         Line("SNS reminder SMS (US)", texts, "SMS", texts * PRICES["sms_us"]),
@@ -189,13 +193,7 @@ def fixed_lines() -> list[Line]:
 
 
 def platform_lines() -> list[Line]:
-    requests = ORDERS * (
-        1
-        + MIX["quotes_per_order"]
-        + 2 * MIX["holds_per_order"]
-        + MIX["member_views_per_order"]
-        + MIX["refunds_per_order"]
-    )
+    requests = sum(api_requests().values())
     log_gb = requests * MIX["log_bytes_per_request"] / 1e9
     traces = requests * MIX["xray_sampled_share"]
     members = ORDERS / MIX["orders_per_member"]

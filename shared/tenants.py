@@ -25,6 +25,7 @@ TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 WEBHOOK_PLATFORMS = ("standard", "shopify", "stripe", "woocommerce")
 SECRETS_KEPT = 2  # the newest secret and the one before it: a rotation never drops deliveries in flight
 ACTIVE, SUSPENDED = "active", "suspended"
+STATUSES = (ACTIVE, SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Tenant:
     @property
     def suspended(self) -> bool:
         return self.status == SUSPENDED
+
+    @property
+    def known(self) -> bool:
+        """Active or suspended: its keys and signatures are checked (any other status answers as no tenant)."""
+        return self.status in STATUSES
 
     def program_at(self, at: datetime) -> ProgramVersion:
         return version_at(list(self.programs), at)
@@ -78,7 +84,7 @@ def key_matches(tenant: Tenant | None, presented: str | None) -> bool:
     ok = False
     for stored in candidates:
         ok |= hmac.compare_digest(stored, digest)
-    return ok and presented is not None and tenant is not None and tenant.status in (ACTIVE, SUSPENDED)
+    return ok and presented is not None and tenant is not None and tenant.known
 
 
 class TenantStore(Protocol):
@@ -116,9 +122,9 @@ class TenantDirectory:
         return tenant
 
     def set_status(self, tenant_id: str, status: str, reason: str | None, at: datetime) -> None:
-        """Suspend or resume (an unknown tenant is a Conflict ``tenant_not_found``) (scripts/ops.py). Other containers see it once their cached copy is older than the
-        cache TTL (``TENANT_CACHE_SECONDS``, 60 s); this one at once."""
-        if status not in (ACTIVE, SUSPENDED):
+        """Suspend or resume (scripts/ops.py; an unknown tenant is a Conflict ``tenant_not_found``). Other containers
+        see it once their cached copy is older than the cache TTL (``TENANT_CACHE_SECONDS``, 60 s); this one at once."""
+        if status not in STATUSES:
             raise Unprocessable(f"status must be {ACTIVE} or {SUSPENDED}", code="invalid_status")
         self._store.set_status(tenant_id, status, reason, at)
         self.forget(tenant_id)

@@ -232,13 +232,18 @@ class Shopper(HttpUser):
         if self.claim(1):
             self.pay(pick_member(), cart_total())
 
+    def quote_and_hold(self, member: str, total: int) -> tuple[int, dict[str, Any] | None]:
+        """A checkout's first two steps: the points the member may use, and a hold of some of them (None when
+        there were none, or when another request took them first)."""
+        points = self.quote(member, total)
+        return points, self.hold(member, total, random.randint(1, points)) if points else None
+
     @task(2)
     def checkout_with_hold(self) -> None:
         if not self.claim(3):
             return
         member, total = pick_member(), cart_total()
-        points = self.quote(member, total)
-        hold = self.hold(member, total, random.randint(1, points)) if points else None
+        points, hold = self.quote_and_hold(member, total)
         if points and hold is None:  # refused: another request took the points; the customer pays in cash
             self.pay(member, total)
         elif hold is None:  # nothing to redeem yet: pay in cash, then look at the balance
@@ -252,8 +257,7 @@ class Shopper(HttpUser):
         if not self.claim(3):
             return
         member, total = pick_member(), cart_total()
-        points = self.quote(member, total)
-        hold = self.hold(member, total, random.randint(1, points)) if points else None
+        points, hold = self.quote_and_hold(member, total)
         if hold is not None:
             self.release(member, hold)
         else:
