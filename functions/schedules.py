@@ -54,15 +54,57 @@ SCHEDULES = (
 )
 
 
-def _starter(job: str) -> Callable[[CloudWatchEvent], dict[str, Any]]:
-    def handler(event: CloudWatchEvent) -> dict[str, Any]:
-        return start_run(job, event)
+def _scheduled(job: str) -> Callable[[Callable[[CloudWatchEvent], dict[str, Any]]], Any]:
+    """Register a starter under its row of SCHEDULES. Each starter is a named module-level function because the
+    packaged template's ``Handler`` is ``functions.schedules.<function name>`` (a closure would share one name)."""
+    name, expression, description = next((n, e, d) for j, n, e, d in SCHEDULES if j == job)
 
-    return handler
+    def register(starter: Callable[[CloudWatchEvent], dict[str, Any]]) -> Any:
+        if starter.__name__ != name:
+            raise RuntimeError(f"the starter of {job} must be named {name}, not {starter.__name__}")
+        return bp.schedule(expression, name=name, description=description)(starter)
+
+    return register
 
 
-for _job, _name, _expression, _description in SCHEDULES:
-    bp.schedule(_expression, name=_name, description=_description)(_starter(_job))
+@_scheduled("expire")
+def expire_points(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("expire", event)
+
+
+@_scheduled("remind")
+def send_reminders(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("remind", event)
+
+
+@_scheduled("release-holds")
+def release_holds(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("release-holds", event)
+
+
+@_scheduled("activate-pending")
+def activate_pending(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("activate-pending", event)
+
+
+@_scheduled("birthday-bonus")
+def grant_birthdays(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("birthday-bonus", event)
+
+
+@_scheduled("tier-review")
+def review_tiers(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("tier-review", event)
+
+
+@_scheduled("boost-reminder")
+def remind_boosts(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run("boost-reminder", event)
+
+
+@_scheduled(VIP_JOB)
+def classify_vip(event: CloudWatchEvent) -> dict[str, Any]:
+    return start_run(VIP_JOB, event)
 
 
 # The ARN here is a placeholder: infra/resources.json replaces it with the stage's queue (Fn::GetAtt). A plain

@@ -16,15 +16,11 @@ import base64
 import importlib
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 import zipfile
 from collections import Counter, defaultdict
@@ -34,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from scripts import ministack
 
 if TYPE_CHECKING:
     from scripts.bench_expiry import ExpiryRun
@@ -285,71 +283,6 @@ class Recorder:
 
 
 # --- the emulator ------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ministack_command() -> list[str]:
-    sibling = Path(sys.executable).parent / "ministack"
-    if sibling.exists():
-        return [str(sibling)]
-    found = shutil.which("ministack")
-    return [found] if found else [sys.executable, "-m", "ministack"]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ministack exited with {proc.returncode}; see {BUILD / 'ministack.log'}")
-        try:
-            with urllib.request.urlopen(url + "/_ministack/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"ministack did not answer on {url} within {timeout:.0f}s")
-
-
-@contextmanager
-def ministack() -> Iterator[str]:
-    """Run ministack (DynamoDB and SQS) on a free loopback port for the duration of the block."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "GATEWAY_PORT": str(port),
-        "BIND_HOST": "127.0.0.1",
-        "SERVICES": "dynamodb,sqs",
-        "IOT_MTLS_ENABLED": "0",
-        "SFTP_ENABLED": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    BUILD.mkdir(exist_ok=True)
-    with open(BUILD / "ministack.log", "wb") as log:
-        proc = subprocess.Popen(ministack_command(), env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        yield url
-    finally:
-        stop(proc, port)
-
-
-def stop(proc: subprocess.Popen[bytes], port: int) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    pid_file = Path(tempfile.gettempdir()) / f"ministack-{port}.pid"
-    if pid_file.exists() and pid_file.read_text().strip() == str(proc.pid):
-        pid_file.unlink()
 
 
 # --- the app under test ------------------------------------------------------------------------------------------
@@ -696,7 +629,7 @@ def run_scheduled(recorder: Recorder) -> tuple[list[ExpiryRun], list[StageRun]]:
     sqs = boto3.client("sqs", region_name=REGION)
     url = create_queues(sqs)["loyalty-sweep"]
     os.environ["SWEEP_QUEUE_URL"] = url
-    port = free_port()
+    port = ministack.free_port()
     moto = start_moto(port)
     try:
         os.environ["MESSAGING_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
@@ -1003,7 +936,7 @@ def main() -> int:
     errors: list[str] = []
     recorder = Recorder()
     recorder.install()
-    with ministack() as endpoint:
+    with ministack.running(BUILD / "ministack.log", services="dynamodb,sqs") as endpoint:
         results, sweep, info = run_dynamodb_bench(endpoint, recorder)
         expiry_runs, reminder_runs = run_scheduled(recorder)
     print(f"DynamoDB per operation (ministack, in-process HTTP handlers; tables from {info['tables_from']}):\n")

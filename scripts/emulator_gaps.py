@@ -1,0 +1,79 @@
+"""What the emulator cannot create, handled in one place (issue 12 item 3): infra/emulator_gaps.json.
+
+``for_emulator(template)`` returns the template to deploy on ministack, without the resources that list names, and
+what was left out; ``create_email_templates`` creates the left-out SES templates through the SES API instead.
+Nothing is dropped silently: the local stack prints what it left out, and the tests pin the list to what the
+emulator really refuses.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from scripts.localenv import ROOT
+
+GAPS_FILE = ROOT / "infra" / "emulator_gaps.json"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Resources of ``type`` (with the property ``with_property``, when set) that the emulator refuses."""
+
+    type: str
+    reason: str
+    instead: str
+    with_property: str | None = None
+
+    def matches(self, resource: dict[str, Any]) -> bool:
+        if resource.get("Type") != self.type:
+            return False
+        return self.with_property is None or self.with_property in resource.get("Properties", {})
+
+    def describe(self) -> str:
+        return self.type + (f" with {self.with_property}" if self.with_property else "")
+
+
+def gaps() -> list[Gap]:
+    listed = json.loads(GAPS_FILE.read_text())["gaps"]
+    return [
+        Gap(type=g["type"], reason=g["reason"], instead=g["instead"], with_property=g.get("with")) for g in listed
+    ]
+
+
+def for_emulator(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Gap]]:
+    """A copy of ``template`` without the resources the emulator refuses, and those left out: logical id -> gap."""
+    local = copy.deepcopy(template)
+    left_out: dict[str, Gap] = {}
+    for logical_id, resource in template["Resources"].items():
+        gap = next((g for g in gaps() if g.matches(resource)), None)
+        if gap is not None:
+            left_out[logical_id] = gap
+            del local["Resources"][logical_id]
+    return local, left_out
+
+
+def substitute_stage(value: Any, stage: str) -> str:
+    """``{"Fn::Sub": "loyalty-${Stage}-x"}`` -> ``loyalty-dev-x``; a plain string as it is."""
+    text = value["Fn::Sub"] if isinstance(value, dict) else str(value)
+    if "${" in text.replace("${Stage}", ""):
+        raise ValueError(f"only ${{Stage}} can be substituted here: {text}")
+    return text.replace("${Stage}", stage)
+
+
+def create_email_templates(template: dict[str, Any], ses: Any, stage: str) -> list[str]:
+    """The template's SES templates, created (or updated) through the SES API; their names."""
+    names = []
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::SES::Template":
+            continue
+        body = dict(resource["Properties"]["Template"])
+        body["TemplateName"] = substitute_stage(body["TemplateName"], stage)
+        try:
+            ses.create_template(Template=body)
+        except ses.exceptions.AlreadyExistsException:
+            ses.update_template(Template=body)
+        names.append(body["TemplateName"])
+    return names
