@@ -9,10 +9,11 @@ AWS_DUMMY := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY
 	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run schedule test lint fmt typecheck bench cost load package clean
+.PHONY: help venv run dev schedule test lint fmt typecheck bench cost load package clean
 
 help:
-	@echo "make run      local stack: AWS emulator + tables + demo tenant + chalice local (Ctrl-C stops)"
+	@echo "make run      the package deployed by CloudFormation on ministack (API Gateway, Lambda, EventBridge, SQS) + demo tenant (Ctrl-C stops)"
+	@echo "make dev      quick in-process stack: moto server + tables + demo tenant + chalice local (Ctrl-C stops)"
 	@echo "make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time, e.g. 2027-01-01T09:00:00Z>"
 	@echo "              run that scheduled job at AT against the running local stack; prints lots, members, messages"
 	@echo "make test     ruff, ruff format --check, mypy, pytest (unit, integration, e2e, property, packaging)"
@@ -28,15 +29,21 @@ help:
 venv: $(STAMP)
 
 # Rebuilt only when a requirements file changes (or the venv is missing).
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-emulator.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || { \
 		echo "venv without ensurepip (Debian/Ubuntu without python3-venv): bootstrapping pip with $(PY) -m pip"; \
 		$(PY) -m venv --clear --without-pip $(VENV) && $(PY) -m pip --python $(BIN)/python install --quiet "pip<26.3"; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip<26.3"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-emulator.txt
 	touch $@
 
+# The package that ships, deployed by CloudFormation on ministack (API Gateway, Lambda, EventBridge, SQS, SES, SNS).
 run: $(STAMP)
+	$(BIN)/python scripts/deployed_stack.py
+
+# The in-process stack for quick edit-and-retry: a moto server and `chalice local` (no schedules, no queue mapping).
+dev: $(STAMP)
 	$(BIN)/python scripts/local_stack.py
 
 SCHEDULE_USAGE := usage: make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time with an offset, e.g. 2027-01-01T09:00:00Z>
@@ -72,8 +79,7 @@ load: $(STAMP)
 	$(BIN)/python scripts/load/run.py
 
 package: $(STAMP)
-	rm -rf build/package
-	$(AWS_DUMMY) $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/package
+	$(AWS_DUMMY) $(BIN)/python scripts/package.py --stage $(STAGE) build/package
 	@echo "build/package/sam.json + deployment.zip: see README.md (Deploy) for aws cloudformation package/deploy"
 
 clean:

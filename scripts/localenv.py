@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +111,15 @@ def display_python() -> str:
     """How the user should call this interpreter in a copy-paste command (relative to the repo when inside)."""
     exe = Path(sys.executable)
     return str(exe.relative_to(ROOT)) if exe.is_relative_to(ROOT) else str(exe)
+
+
+def default_api_url(env: Mapping[str, str]) -> str:
+    """Where the README's commands send requests: API_URL; else the API of the stack `make run` deployed (its
+    .local/stack.json, or LOCAL_STACK_FILE); else `make dev`'s `chalice local` at http://127.0.0.1:$PORT."""
+    if env.get("API_URL"):
+        return env["API_URL"]
+    stack_file = Path(env.get("LOCAL_STACK_FILE") or ROOT / ".local" / "stack.json")
+    try:
+        return str(json.loads(stack_file.read_text())["api_url"])
+    except (OSError, ValueError, KeyError):
+        return f"http://127.0.0.1:{env.get('PORT', '8000')}"

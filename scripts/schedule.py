@@ -6,9 +6,12 @@
 The job's scheduled function (expire: ``expire_points``, remind: ``send_reminders``, release-holds:
 ``release_holds``, activate-pending: ``activate_pending``, birthday-bonus: ``grant_birthdays``, tier-review:
 ``review_tiers``, boost-reminder: ``remind_boosts``, classify-vip: ``classify_vip``) gets an EventBridge scheduled event whose ``time``
-is the given instant, then the sweep queue is drained through ``sweep_worker`` as the SQS event source would
-(scripts/scheduler.py). The time must carry a UTC offset (``Z`` or ``+03:00``). The endpoint is
-AWS_ENDPOINT_URL, or the embedded emulator of `make run` at http://127.0.0.1:$AWS_PORT (default 5000).
+is the given instant. Against the stack of `make run` (.local/stack.json, while its emulator answers), the deployed
+function is invoked and the deployed worker drains the queue through the SQS event source mapping
+(scripts/schedule_deployed.py). Otherwise (`make dev`, or AWS_ENDPOINT_URL set) the function runs in this process
+and the sweep queue is drained through ``sweep_worker`` as the SQS event source would (scripts/scheduler.py), at
+AWS_ENDPOINT_URL or the embedded emulator of `make dev` at http://127.0.0.1:$AWS_PORT (default 5000). The time must
+carry a UTC offset (``Z`` or ``+03:00``).
 
 The summary goes to stdout (three lines, four for birthday-bonus, then one JSON line of the totals); the functions' logs go to stderr.
 Exit status: 0 when the run finished, 1 when the local stack is not running or a task failed (it was retried
@@ -29,6 +32,8 @@ from typing import Any
 
 if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import schedule_deployed
+from scripts.deploy_local import DeployedStack
 from scripts.localenv import aws_defaults
 from scripts.scheduler import JOB_FUNCTIONS, FixedBudget, RunSummary, print_summary, run_job
 
@@ -130,10 +135,30 @@ def run(job: str, at: datetime, endpoint: str) -> RunSummary:
         return run_job(job, at, app.handler_map, sqs, url, lambda: FixedBudget(LAMBDA_SECONDS, time.monotonic))
 
 
+def main_deployed(stack: DeployedStack, job: str, at: datetime) -> int:
+    """The stack of `make run`: its deployed starter and worker do the run (scripts/schedule_deployed.py)."""
+    print(f"Invoking the deployed {JOB_FUNCTIONS[job]} of stack {stack.name} at {stack.endpoint} ...", file=sys.stderr)
+    summary, kept = schedule_deployed.run(stack, job, at)
+    print_summary(summary)
+    print(
+        f"kept by the emulator since: {kept['emails']} e-mails, {kept['sms']} SMS, {kept['dead_letters']} dead letters"
+    )
+    if summary.failed_records or kept["dead_letters"] > 0:
+        print(
+            f"error: {summary.failed_records} task deliveries failed: see {stack.functions['SweepWorker']}'s log",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     args = parse_args(argv)
+    stack = None if os.environ.get("AWS_ENDPOINT_URL") else schedule_deployed.running_stack()
+    if stack is not None:
+        return main_deployed(stack, args.job, args.at)
     endpoint = point_at_local_stack()
     try:
         summary = run(args.job, args.at, endpoint)

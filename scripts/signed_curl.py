@@ -9,7 +9,8 @@
 
 --print-curl prints the equivalent curl command instead of sending; --id sets the webhook-id (a second delivery
 with the same id is a replay). The signature is valid for 5 minutes. Credentials come from .local/tenant.json
-(written by `make run`, or --tenant-file / LOCAL_TENANT_FILE), the API from http://127.0.0.1:$PORT (default 8000).
+(written by `make run`, or --tenant-file / LOCAL_TENANT_FILE), the API from $API_URL, else the stack `make run` deployed
+(.local/stack.json), else `make dev`'s http://127.0.0.1:$PORT (default 8000).
 Prints the HTTP status and the JSON answer; exits 0 on a 2xx, 1 otherwise.
 """
 
@@ -31,7 +32,7 @@ from typing import Any
 
 if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from scripts.localenv import ROOT
+from scripts.localenv import ROOT, default_api_url
 from shared.webhooks.standard import sign
 
 KINDS = ("order.paid", "order.refunded", "order.cancelled")
@@ -52,13 +53,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--amount", type=int, help="cash refunded, amount_minor (order.refunded)")
     parser.add_argument("--id", dest="msg_id", help="webhook-id (default: a new one)")
     parser.add_argument("--tenant-file", type=Path, default=default_tenant_file())
-    parser.add_argument("--url", default=default_url(), help="the API (default http://127.0.0.1:$PORT, or $API_URL)")
+    parser.add_argument(
+        "--url",
+        default=default_url(),
+        help="the API (default $API_URL, else the stack of `make run` (.local/stack.json), else http://127.0.0.1:$PORT)",
+    )
     parser.add_argument("--print-curl", action="store_true", help="print a curl command instead of sending")
     return parser.parse_args(argv)
 
 
 def default_url() -> str:
-    return os.environ.get("API_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+    return default_api_url(os.environ)
 
 
 def default_tenant_file() -> Path:

@@ -23,6 +23,9 @@ os.environ.update(
     TENANT_CACHE_SECONDS="0",
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+# The scripts find `make run`'s stack through .local/stack.json: a developer's running stack must not catch the
+# tests' requests (tests that want a stack file name their own).
+os.environ["LOCAL_STACK_FILE"] = os.path.join(os.path.dirname(__file__), "no-such-stack.json")
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ the ledger invariants of SPEC §3 checked for every member the run touched.
   .venv/bin/python scripts/load/run.py                      # 2000 requests, 8 users
   LOAD_REQUESTS=500 LOAD_USERS=4 .venv/bin/python scripts/load/run.py
 
-1. The stack: `make run`'s when its API answers at $API_URL or http://127.0.0.1:$PORT (default 8000) and accepts
-   the tenant in $LOCAL_TENANT_FILE (default .local/tenant.json); otherwise one started for the run on free ports
-   (scripts/local_stack.py, its own emulator) and stopped at the end.
+1. The stack: the running one when its API answers at $API_URL, else at the API of the stack `make run` deployed
+   (.local/stack.json), else at `make dev`'s http://127.0.0.1:$PORT (default 8000), and accepts the tenant in
+   $LOCAL_TENANT_FILE (default .local/tenant.json); otherwise `make run`'s stack started for the run on a free port
+   (scripts/deployed_stack.py, its own emulator) and stopped at the end.
 2. locust, headless, runs scripts/load/locustfile.py with LOAD_USERS users (default 8) spawned at LOAD_SPAWN_RATE
    per second (default: all at once) until LOAD_REQUESTS planned requests (default 2000) are answered.
 3. The report: requests, req/s, p50/p99 per request type, refusals, 503 retries and errors.
@@ -41,7 +42,7 @@ from scripts.load.invariants import Promised, violations
 from scripts.load.record import read_samples
 from scripts.load.report import Report, build, render
 from scripts.load.stack import StackError, Target, own_stack, running
-from scripts.localenv import ROOT
+from scripts.localenv import ROOT, default_api_url
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 SECONDS_PER_REQUEST = 2.0  # locust is stopped after this much time per planned request (plus a minute)
@@ -62,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--spawn-rate", type=float, default=float(env.get("LOAD_SPAWN_RATE", "0") or 0))
     parser.add_argument("--members", type=positive, default=positive(env.get("LOAD_MEMBERS", "40")))
     parser.add_argument("--hot", type=positive, default=positive(env.get("LOAD_HOT", "4")))
-    parser.add_argument("--url", default=env.get("API_URL") or f"http://127.0.0.1:{env.get('PORT', '8000')}")
+    parser.add_argument("--url", default=default_api_url(env))
     parser.add_argument(
         "--tenant-file", type=Path, default=Path(env.get("LOCAL_TENANT_FILE") or ROOT / ".local" / "tenant.json")
     )

@@ -1,7 +1,9 @@
 """The local stack a load run talks to: the one `make run` serves, or one started for the run and stopped after.
 
-A running stack is found the way the README's commands find it: the API at http://127.0.0.1:$PORT (default
-8000, or API_URL) and the tenant credentials `make run` wrote (.local/tenant.json, or LOCAL_TENANT_FILE).
+A running stack is found the way the README's commands find it: API_URL, else the API of the stack `make run`
+deployed (.local/stack.json), else `make dev`'s at http://127.0.0.1:$PORT (default 8000); and the tenant credentials
+they wrote (.local/tenant.json, or LOCAL_TENANT_FILE). A stack started for the run is `make run`'s: the package
+deployed on its own ministack (scripts/deployed_stack.py).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.localenv import ROOT, free_port, http_ok, stop_process, wait_until_ok
+from scripts.localenv import ROOT, free_port, http_ok, stop_process
 
-START_TIMEOUT = 90
-BANNER = "Stop with Ctrl-C"  # scripts/local_stack.py prints it once the API answers and the tenant is saved
+START_TIMEOUT = 180  # packaging, the emulator and the deployment (about 30 s on an idle machine)
+BANNER = "Stop with Ctrl-C"  # scripts/deployed_stack.py prints it once the stack is deployed and the tenant saved
 
 
 class StackError(Exception):
@@ -62,28 +64,31 @@ def running(api: str, tenant_file: Path) -> Target | None:
 
 @contextmanager
 def own_stack(workdir: Path) -> Iterator[Target]:
-    """scripts/local_stack.py on free ports with its own emulator and tenant file, stopped (SIGTERM) on exit."""
+    """scripts/deployed_stack.py (`make run`) on a free port with its own emulator, tenant and stack files, stopped
+    (SIGTERM, like Ctrl-C) on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
-    api_port, aws_port = free_port(), free_port()
-    tenant_file = workdir / "tenant.json"
+    tenant_file, stack_file = workdir / "tenant.json", workdir / "stack.json"
     tenant_file.unlink(missing_ok=True)  # a fresh emulator: the old credentials would not match
     log = workdir / "stack.log"
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env.update(PORT=str(api_port), AWS_PORT=str(aws_port), LOCAL_TENANT_FILE=str(tenant_file), PYTHONUNBUFFERED="1")
+    env.update(
+        AWS_PORT=str(free_port()),
+        LOCAL_TENANT_FILE=str(tenant_file),
+        LOCAL_STACK_FILE=str(stack_file),
+        PYTHONUNBUFFERED="1",
+    )
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "scripts/local_stack.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "scripts/deployed_stack.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        api = f"http://127.0.0.1:{api_port}"
         try:
-            wait_until_ok(f"{api}/v1/health", proc, START_TIMEOUT)
-            wait_for_banner(log, proc)
+            wait_for_banner(log, proc, START_TIMEOUT)
         except RuntimeError as exc:
             raise StackError(f"the local stack did not start ({exc}); its log: {log}") from exc
-        yield Target(api, tenant_file, started=True)
+        yield Target(json.loads(stack_file.read_text())["api_url"], tenant_file, started=True)
     finally:
-        stop_process(proc, timeout=20)  # SIGTERM, like Ctrl-C: it stops `chalice local`, then the emulator
+        stop_process(proc, timeout=20)  # SIGTERM, like Ctrl-C: it stops the emulator
 
 
 def wait_for_banner(log: Path, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:

@@ -1,0 +1,152 @@
+"""`make run`: the package that ships, deployed by CloudFormation on a local AWS emulator (issue 12 item 2).
+
+1. Builds the artifact of `make package` (scripts/package.py) and checks that this Python is the template's runtime.
+2. Starts ministack on 127.0.0.1:``AWS_PORT`` (default 4566), its log in .local/ministack.log.
+3. Uploads the artifact to S3 and creates the stack ``loyalty-dev`` from the template's S3 URL; what the emulator
+   cannot create is listed in infra/emulator_gaps.json and done another way (scripts/emulator_gaps.py).
+   The API is then API Gateway -> Lambda; the schedules fire from EventBridge on the wall clock; the SQS event source
+   mapping runs the sweep worker; SES and SNS keep what they send.
+4. Creates the demo tenant with the ops command (credentials in .local/tenant.json, the stack in .local/stack.json).
+5. Prints the API URL, a signed example request, how to run a scheduled job now and how to read the sent mail and SMS.
+
+Ctrl-C (or SIGTERM/SIGHUP) stops the emulator and exits 0. `make dev` is the in-process stack (scripts/local_stack.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from scripts import ministack
+from scripts.deploy_local import DeployedStack, DeployError, client, deploy
+from scripts.local_stack import SIGNALS, Stop, _stop, ensure_demo_tenant, job_times, shown, tenant_file
+from scripts.localenv import ROOT, display_python
+from scripts.package import package
+
+DEFAULT_PORT = 4566
+DEMO_STAFF_TOPIC = "loyalty-dev-staff-demo"  # the stack's roles may publish to loyalty-<stage>-staff-* only
+LOCAL = ROOT / ".local"
+
+
+def stack_file() -> Path:
+    return Path(os.environ.get("LOCAL_STACK_FILE") or LOCAL / "stack.json")
+
+
+def demo_notifications(stack: DeployedStack) -> dict[str, str]:
+    """The demo tenant's reminders: Russian, from the verified sender, SMS from "Loyalty", calls to its topic."""
+    topic = client("sns", stack.endpoint).create_topic(Name=DEMO_STAFF_TOPIC)["TopicArn"]
+    return {"language": "ru", "email_from": "loyalty@example.com", "sms_sender_id": "Loyalty", "staff_topic_arn": topic}
+
+
+def bring_up(port: int) -> tuple[ministack.Ministack, DeployedStack, dict[str, Any]]:
+    started = time.monotonic()
+    print("Packaging (make package) ...", flush=True)
+    artifact = package("dev", quiet=True)
+    emulator = ministack.start(LOCAL / "ministack.log", port=port)
+    try:
+        print(f"ministack on {emulator.url}; creating stack loyalty-dev by CloudFormation ...", flush=True)
+        stack = deploy(emulator.url, artifact)
+        print_left_out(stack.left_out)
+        os.environ.update(stack.environment())
+        creds = ensure_demo_tenant(tenant_file(), demo_notifications(stack))
+        stack_file().parent.mkdir(parents=True, exist_ok=True)
+        stack_file().write_text(stack.to_json())
+        print(f"Ready in {time.monotonic() - started:.0f} s; stack described in {shown(stack_file())}")
+        return emulator, stack, creds
+    except BaseException:
+        emulator.stop()
+        raise
+
+
+def print_left_out(left_out: dict[str, str]) -> None:
+    """What the emulator does not create (infra/emulator_gaps.json), one line per kind of resource."""
+    kinds: dict[str, list[str]] = {}
+    for logical_id, why in sorted(left_out.items()):
+        kinds.setdefault(why, []).append(logical_id)
+    for why, ids in kinds.items():
+        print(f"  Not created by the emulator (infra/emulator_gaps.json): {', '.join(ids)}\n    {why}")
+
+
+def banner(stack: DeployedStack, creds: dict[str, Any]) -> str:
+    from scripts.signed_curl import curl_command, event_body, parse_args, signed_headers, webhook_url
+
+    body = event_body(parse_args(["order.paid", "--member", "alice", "--total", "100000"]))
+    curl = curl_command(
+        webhook_url(stack.api_url, creds["tenant_id"]), signed_headers(creds["webhook_secrets"]["standard"], body), body
+    )
+    py = display_python()
+    remind, expire = (at.isoformat() for at in job_times(_now()))
+    return "\n".join(
+        [
+            "",
+            f"Loyalty API   {stack.api_url}   (API Gateway -> Lambda; try {stack.api_url}/v1/health)",
+            f"AWS emulator  {stack.endpoint}   ministack, stack {stack.name} (data lasts until Ctrl-C)",
+            f"Demo tenant   {creds['tenant_id']}   credentials: {shown(tenant_file())}",
+            "",
+            "A signed order.paid (the signature is valid for 5 minutes):",
+            "",
+            curl,
+            "",
+            f"A freshly signed one at any time: {py} scripts/signed_curl.py order.paid --member alice --total 100000",
+            "",
+            "The schedules fire from EventBridge on the wall clock. To run a job now at another time (the deployed",
+            "starter is invoked with a scheduled event, its tasks go through SQS to the worker):",
+            f"  make schedule JOB=remind AT={remind}",
+            f"  make schedule JOB=expire AT={expire}",
+            "Sent e-mail and SMS, as the emulator keeps them:",
+            f"  curl -s {stack.endpoint}/_ministack/ses/messages | {py} -m json.tool",
+            f"  curl -s {stack.endpoint}/_ministack/sns/sms-messages | {py} -m json.tool",
+            f"Functions' logs: {shlex.quote(str(LOCAL / 'ministack.log'))} and the emulator's CloudWatch Logs API",
+            "",
+            "Stop with Ctrl-C.",
+            "",
+        ]
+    )
+
+
+def _now() -> Any:
+    from shared import clock
+
+    return clock.now()
+
+
+def run() -> int:
+    port = int(os.environ.get("AWS_PORT", str(DEFAULT_PORT)))
+    emulator, stack, creds = bring_up(port)
+    try:
+        print(banner(stack, creds), flush=True)
+        while emulator.proc.poll() is None:
+            time.sleep(0.5)
+        print(f"ministack exited with status {emulator.proc.returncode}; see {emulator.log}", file=sys.stderr)
+        return 1
+    finally:
+        emulator.stop()
+        stack_file().unlink(missing_ok=True)
+
+
+def main() -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shared.errors import AppError
+
+    for signum in SIGNALS:
+        signal.signal(signum, _stop)
+    try:
+        return run()
+    except Stop as stop:
+        print(f"\n{stop}: stopped.", file=sys.stderr)
+        return 0
+    except (RuntimeError, DeployError, BotoCoreError, ClientError, AppError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
