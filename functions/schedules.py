@@ -8,11 +8,19 @@ are redelivered, then dead-lettered after five receives.
 
 from __future__ import annotations
 
+import gc
+
+# The scheduled functions' handler module: no garbage collection while the modules load, then frozen (see app.py).
+_collecting = gc.isenabled()  # False when app.py, which imports this module, paused it: app.py resumes it
+gc.disable()
+
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint
 from chalice.app import CloudWatchEvent, SQSEvent
+
+from functions.middleware import attach
 
 from shared import clock
 from shared.clock import now, parse_ts
@@ -170,3 +178,22 @@ def _total(reports: list[ShardReport | GrantReport]) -> dict[str, int]:
         for key, value in report.summary().items():
             total[key] = total.get(key, 0) + value
     return total
+
+
+# Lambda imports this module, not app.py, for these handlers: without this they would run bare (no Lambda context in
+# the logs, no metrics flushed, no X-Ray subsegment).
+attach(
+    expire_points,
+    send_reminders,
+    release_holds,
+    activate_pending,
+    grant_birthdays,
+    review_tiers,
+    remind_boosts,
+    classify_vip,
+    sweep_worker,
+)
+
+gc.freeze()
+if _collecting:
+    gc.enable()

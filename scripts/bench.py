@@ -1,10 +1,13 @@
-"""Performance benchmark (`make bench`): DynamoDB requests and capacity per API operation, cold import, package size.
+"""Performance benchmark (`make bench`): DynamoDB requests and capacity per API operation, cold import, package size,
+init per function and latency per request type.
 
 Every operation goes through the real HTTP handlers in-process (``chalice.test.Client``) against ``ministack``, an
 emulator that reports realistic consumed capacity (moto's figures are fake). The bench starts ministack on a free
 port, builds the tables, creates a tenant, warms the container up and measures each operation once in steady state,
 plus the first (cold) call of a fresh container. It also times the cold import of ``app`` against ``boto3`` alone
-(fresh interpreters, Lambda-like environment) and measures the deployment package built by ``chalice package``.
+(fresh interpreters, Lambda-like environment) and measures the deployment package of `make package`. With that
+package it times each function's init as Lambda measures it (scripts/bench_init.py), then deploys it on ministack and
+measures p50/p99 per request type through API Gateway -> Lambda beside `chalice local` (scripts/bench_latency.py).
 
 Output: a table on stdout and ``build/bench.json``. A missed target prints MISSED; the exit status is non-zero only
 when the bench itself fails (an operation answers an unexpected status, the emulator does not start, ...).
@@ -19,7 +22,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 import zipfile
@@ -31,6 +33,8 @@ from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file (`make bench`)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts import ministack
 
 if TYPE_CHECKING:
@@ -770,25 +774,22 @@ def import_profile(limit: int = 8) -> dict[str, float]:
     return {name: round(ms, 1) for name, ms in top}
 
 
-def package_size() -> dict[str, Any]:
+def package_size(out: Path) -> dict[str, Any]:
+    """Build the artifact of `make package` (scripts/package.py: chalice package, then the bytecode step) into
+    ``out`` and measure it; the init and latency benches use that same artifact."""
+    from scripts.package import package
+
     config = ROOT / ".chalice" / "config.json"
     if not config.exists():
         return {"skipped": ".chalice/config.json does not exist"}
-    chalice = Path(sys.executable).parent / "chalice"
-    with tempfile.TemporaryDirectory(prefix="bench-package-") as out:
-        cmd = [str(chalice) if chalice.exists() else "chalice", "package", "--stage", "dev"]
-        if (ROOT / "infra" / "resources.json").exists():
-            cmd += ["--merge-template", "infra/resources.json"]
-        started = time.perf_counter()
-        env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-        env.setdefault("AWS_DEFAULT_REGION", REGION)  # chalice package refuses to run without a region
-        done = subprocess.run([*cmd, out], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            return {"error": f"chalice package failed ({done.returncode}): {done.stderr.strip()[-800:]}"}
-        figures = zip_figures(Path(out) / "deployment.zip", time.perf_counter() - started)
-        figures["command"] = " ".join(["chalice", *cmd[1:], "<tmp>"])
-        figures["reused_cached_build"] = "Reusing existing deployment package" in done.stdout + done.stderr
-        return figures
+    started = time.perf_counter()
+    try:
+        package("dev", out, quiet=True)
+    except RuntimeError as exc:
+        return {"error": str(exc)[-800:]}
+    figures = zip_figures(out / "deployment.zip", time.perf_counter() - started)
+    figures["command"] = "python scripts/package.py --stage dev (make package)"
+    return figures
 
 
 def zip_figures(path: Path, seconds: float) -> dict[str, Any]:
@@ -798,10 +799,13 @@ def zip_figures(path: Path, seconds: float) -> dict[str, Any]:
         for info in infos:
             per_top[info.filename.split("/")[0]] += info.file_size
     top = sorted(per_top.items(), key=lambda kv: -kv[1])[:8]
+    pyc = [i for i in infos if i.filename.endswith(".pyc")]
     return {
         "zip_mb": round(path.stat().st_size / 2**20, 2),
         "unzipped_mb": round(sum(i.file_size for i in infos) / 2**20, 2),
         "files": len(infos),
+        "pyc_files": len(pyc),
+        "pyc_unzipped_mb": round(sum(i.file_size for i in pyc) / 2**20, 2),
         "largest_unzipped_mb": {name: round(size / 2**20, 2) for name, size in top},
         "seconds": round(seconds, 1),
     }
@@ -875,7 +879,9 @@ def print_sweep(points: list[SweepPoint]) -> None:
 def print_imports(imports: dict[str, Any]) -> None:
     med, ratio = imports["median_ms"], imports["ratio"]
     verdict = "ok" if ratio <= MAX_IMPORT_RATIO else "MISSED"
-    print(f"\nCold import (fresh interpreter, Lambda-like env, median of {IMPORT_RUNS}):")
+    print(
+        f"\nCold import from this checkout (bytecode cached; fresh interpreter, Lambda-like env, median of {IMPORT_RUNS}):"
+    )
     print(
         f"  boto3 alone {med['boto3']:.0f} ms; app {med['app']:.0f} ms (tracing on), "
         f"{med['app (tracing off)']:.0f} ms (tracing off)"
@@ -901,8 +907,8 @@ def print_package(package: dict[str, Any]) -> None:
         print(f"  {package['command']}")
         print(
             f"  deployment.zip {package['zip_mb']:.2f} MB ({package['unzipped_mb']:.2f} MB unzipped, "
-            f"{package['files']} files, built in {package['seconds']:g} s"
-            f"{', chalice reused its cached build' if package['reused_cached_build'] else ''})"
+            f"{package['files']} files of which {package['pyc_files']} .pyc ({package['pyc_unzipped_mb']:g} MB), "
+            f"built in {package['seconds']:g} s)"
         )
         print(f"  largest unzipped (MB): {largest}")
 
@@ -955,10 +961,20 @@ def main() -> int:
         errors.append("rules CPU over target")
     imports = import_times()
     print_imports(imports)
-    package = package_size()
+    package_dir = BUILD / "bench" / "package"
+    package = package_size(package_dir)
     print_package(package)
+    init: dict[str, Any] = {}
+    latency: dict[str, Any] = {}
     if "error" in package:
         errors.append(package["error"])
+    elif "skipped" not in package:
+        from scripts import bench_init, bench_latency
+
+        init = bench_init.init_times(package_dir)
+        bench_init.print_init(init)
+        latency = bench_latency.run(package_dir, BUILD / "bench")
+        bench_latency.print_latency(latency)
     report = {
         "dynamodb": [measurement_json(m, info["tenants_table"]) for m in results],
         "lot_sweep": [asdict(p) for p in sweep],
@@ -966,6 +982,8 @@ def main() -> int:
         "reminders": reminders,
         "rules_cpu": rules_cpu,
         "cold_import": imports,
+        "init_per_function": init,
+        "latency": latency,
         "package": package,
         "environment": info,
         "seconds": round(time.perf_counter() - started, 1),

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from scripts.emulator_gaps import create_email_templates, for_emulator
+from scripts.ministack import ROOT_ACCESS_KEY
 
 REGION = "us-east-1"
 ARTIFACT_BUCKET = "loyalty-artifacts"
 API_STAGE = "api"  # .chalice/config.json api_gateway_stage
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 DEPLOY_TIMEOUT_SECONDS = 120
-# What an emulator accepts as credentials; the deployed Lambdas get the account's own.
-CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+# The account's root on the emulator, whom every policy allows, IAM enforced or not: the deployment, the ops command and
+# the tests' clients. The deployed Lambdas get their execution roles' sessions (the account's own key without AUTH).
+CREDENTIALS = {"aws_access_key_id": ROOT_ACCESS_KEY, "aws_secret_access_key": "test"}
 
 
 class DeployError(RuntimeError):
@@ -181,5 +183,7 @@ def failures(cfn: Any, name: str) -> list[str]:
 def deployed_functions(cfn: Any, name: str) -> dict[str, str]:
     resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
     return {
-        r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::Function"
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in resources
+        if r["ResourceType"] == "AWS::Lambda::Function"
     }

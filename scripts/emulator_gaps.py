@@ -38,9 +38,7 @@ class Gap:
 
 def gaps() -> list[Gap]:
     listed = json.loads(GAPS_FILE.read_text())["gaps"]
-    return [
-        Gap(type=g["type"], reason=g["reason"], instead=g["instead"], with_property=g.get("with")) for g in listed
-    ]
+    return [Gap(type=g["type"], reason=g["reason"], instead=g["instead"], with_property=g.get("with")) for g in listed]
 
 
 def for_emulator(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Gap]]:

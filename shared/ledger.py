@@ -161,7 +161,10 @@ class Credit:
 
 
 def credit(account: Account, kind: str, credits: Sequence[Credit], now: datetime) -> tuple[Account, Movement]:
-    """Add lots (earn, restore, grant). Debt is paid first: a lot keeps only what is left after it."""
+    """Add lots (earn, restore, grant). Debt is paid first: a lot keeps only what is left after it.
+
+    A lot born past its expiry (an order reported after its lifetime, a restore with no grace) is worth
+    nothing at ``now``: it pays no debt, and the caller's expiry removes it in the same write."""
     if not credits or any(c.points <= 0 for c in credits):
         raise ValueError("credits must be positive")
     seq = account.seq + 1
@@ -169,7 +172,7 @@ def credit(account: Account, kind: str, credits: Sequence[Credit], now: datetime
     lots = list(account.lots)
     changes: list[LotChange] = []
     for index, item in enumerate(credits):
-        paid = min(debt, item.points)
+        paid = min(debt, item.points) if now < item.expires_at else 0
         debt -= paid
         lot_id = str(seq) if index == 0 else f"{seq}-{index}"
         if item.points - paid > 0:

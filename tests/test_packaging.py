@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from scripts.package import package as package_into
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,10 +97,12 @@ def _repo_modules() -> set[str]:
 
 
 def build_package(stage: str, out: Path) -> Package:
-    """`make package STAGE=<stage>`: chalice package with infra/resources.json merged, into ``out``."""
-    cmd = [_tool("chalice"), "package", "--stage", stage, "--merge-template", "infra/resources.json", str(out)]
-    done = subprocess.run(cmd, cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=900, check=False)
-    assert done.returncode == 0, f"chalice package failed:\n{done.stdout}\n{done.stderr}"
+    """`make package STAGE=<stage>` into ``out``: scripts/package.py, the one way the artifact is built."""
+    _tool("chalice")
+    try:
+        package_into(stage, out, quiet=True)
+    except RuntimeError as error:
+        pytest.fail(str(error))
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         names = frozenset(archive.namelist())
     return Package(out, names, json.loads((out / "sam.json").read_text()))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from scripts.localenv import ROOT, free_port, http_ok, stop_process
 
+HEALTH_TIMEOUT = 30  # a deployed API's first request starts its Lambda (seconds in the emulator)
 START_TIMEOUT = 180  # packaging, the emulator and the deployment (about 30 s on an idle machine)
 BANNER = "Stop with Ctrl-C"  # scripts/deployed_stack.py prints it once the stack is deployed and the tenant saved
 
@@ -53,7 +54,7 @@ def credentials_work(api: str, tenant_file: Path) -> bool:
 
 def running(api: str, tenant_file: Path) -> Target | None:
     """The running stack at ``api`` (None when nothing answers there); StackError when its tenant is not ours."""
-    if not http_ok(f"{api}/v1/health"):
+    if not http_ok(f"{api}/v1/health", timeout=HEALTH_TIMEOUT):
         return None
     if not tenant_file.exists():
         raise StackError(f"an API answers at {api} but {tenant_file} does not exist: is it `make run`?")

@@ -120,6 +120,9 @@ def order_record(paid: EntryRecord, state: OrderState) -> OrderRecord:
 
 
 def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
+    """The answer to an order.paid, the first time and on every duplicate. Its balance is the member's once the
+    order's write was done: the PAID entry's own, unless later entries of that write changed it (a referral
+    bonus, the expiry of lots born expired), in which case the PAID entry records it as ``answered_balance``."""
     d = paid.details
     return OrderResult(
         status,
@@ -127,7 +130,7 @@ def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
         paid.member_id,
         d["points_earned"],
         d["points_redeemed"],
-        balance=paid.movement.balance_after,
+        balance=d.get("answered_balance", paid.movement.balance_after),
     )
 
 
@@ -203,10 +206,14 @@ class OrderService:
                 event_id,
                 details,
             )
+            at = len(entries)
             entries.append(paid)
             partner = None
             if refers and referral is not None:
                 account, partner = self._refer(tenant, referral, account, entries, order, program, now)
+            account = _expire_born(account, entries, now)
+            if account.balance != movement.balance_after:  # the answer is what the view shows after this write
+                paid = entries[at] = replace(paid, details={**details, "answered_balance": account.balance})
             commit = Commit(
                 member.account.member_id,
                 bumped(account, tenant.current.settings, now),
@@ -269,7 +276,7 @@ class OrderService:
         r_entries.append(
             EntryRecord(scope, "REFERRAL#REFERRER", referral.referrer_id, movement, order.order_id, now, None, details)
         )
-        r_account = bumped(r_account, tenant.current.settings, now)
+        r_account = bumped(_expire_born(r_account, r_entries, now), tenant.current.settings, now)
         return account, Commit(referral.referrer_id, r_account, referrer.account.version, tuple(r_entries))
 
     def _by_code(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
@@ -409,6 +416,7 @@ class OrderService:
             entries.append(
                 EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id)
             )
+            account = _expire_born(account, entries, now)
         refunded_now = plan.refunded_minor - before.refunded_minor
         program = tenant.current.settings
         month = state.paid.details.get("spend_month") or month_key(record.paid_at, program.timezone)
@@ -440,6 +448,15 @@ class OrderService:
         if own - {lot.lot_id for lot in before.lots}:
             changes += self.store.expired_since(tenant.tenant_id, record.member_id, paid_seq)
         return sum(-c.change for c in changes if c.lot_id in own)
+
+
+def _expire_born(account: Account, entries: list[EntryRecord], now: datetime) -> Account:
+    """Lots this write added already past their expiry (earned on a ``paid_at`` older than the lifetime,
+    restored with no grace) leave at once: an ``expire`` entry after the credit, in the same write, so the
+    answer's balance is the member view's and the history explains it (earn +n, then expire -n)."""
+    account, expiring = expire_due(account, now)
+    entries += expiring
+    return account
 
 
 def _paid_details(

@@ -39,7 +39,7 @@ def artifact(deployed_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def deployed(deployed_dir: Path, artifact: Path) -> Iterator[DeployedStack]:
     """ministack on a free port with the packaged stack created by CloudFormation; stopped at the end."""
-    emulator = ministack.start(deployed_dir / "ministack.log")
+    emulator = ministack.start(deployed_dir / "ministack.log", enforce_iam=True)  # each Lambda as its own role
     try:
         yield deploy(emulator.url, artifact)
     finally:

@@ -91,7 +91,9 @@ def test_the_printed_curl_earns_points(make_run: RunningStack) -> None:
 
 def test_make_schedule_runs_the_deployed_starter_and_worker(make_run: RunningStack) -> None:
     # Given points earned now (the signed script finds the API in the stack file), when the expiry runs two years on
-    earned = run([sys.executable, "scripts/signed_curl.py", "order.paid", "--member", "sched", "--total", "2000"], make_run.env)
+    earned = run(
+        [sys.executable, "scripts/signed_curl.py", "order.paid", "--member", "sched", "--total", "2000"], make_run.env
+    )
     assert earned.returncode == 0, earned.stdout + earned.stderr
     done = run([sys.executable, "scripts/schedule.py", "expire", "2029-01-01T00:00:00Z"], make_run.env, timeout=300)
     # Then the deployed expire_points planned the shards and the deployed worker expired the lots

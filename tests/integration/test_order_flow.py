@@ -347,3 +347,95 @@ def test_expired_lots_leave_the_available_balance_and_the_view(client: Any, aws:
     assert view["available"] == 50
     assert [lot["remaining"] for lot in view["lots"]] == [50]
     assert view["balance"] == sum(lot["remaining"] for lot in view["lots"]) - view["debt"]
+
+
+# -- the answer's balance is the member view's (issue 12 item 8) -------------------------------------
+
+
+def test_order_paid_longer_ago_than_the_lifetime_answers_the_balance_the_view_shows(
+    client: Any, tenant: TenantCreds, frozen: Clock
+) -> None:
+    # Given a new member, and an order of 122000 (61 points at 5 %) reported 400 days after its payment: its
+    # lot (365 days) is born expired
+    event = paid_event("o1", total=122_000, paid_at=frozen.now - 400 * DAY)
+    # When it arrives
+    paid = send(client, tenant, event)
+    # Then it earned 61 points, and the answer's balance is the view's: 0, the lot is past its expiry
+    view = member(client, tenant)
+    assert (paid["status"], paid["points_earned"], paid["balance"]) == ("applied", 61, 0)
+    assert (view["balance"], view["available"], view["debt"], view["lots"]) == (0, 0, 0, [])
+    assert view["lifetime_spend_minor"] == 122_000
+    # And the history explains it: the earn, then its expiry in the same write, each balance_after following
+    entries = history(client, tenant)
+    assert [(e["kind"], e["delta"], e["balance_after"]) for e in entries] == [("expire", -61, 0), ("earn", 61, 61)]
+    assert entries[0]["lots"] == [{**entries[1]["lots"][0], "change": -61}]
+    # And the PAID entry records the balance answered (it differs from its own balance_after)
+    assert (entries[1]["entry"], entries[1]["details"]["answered_balance"]) == ("ORDER#o1/PAID", 0)
+    # When the order is delivered again, then the duplicate answers the first result and nothing changes
+    items = ledger_items()
+    again = send(client, tenant, event)
+    assert (again["status"], again["points_earned"], again["balance"]) == ("duplicate", 61, 0)
+    assert ledger_items() == items
+    # And a cancellation takes nothing back: the member lost those points at once (no debt)
+    cancelled = send(client, tenant, cancel_event("o1"))
+    assert (cancelled["points_reversed"], cancelled["balance"]) == (0, 0)
+    assert (member(client, tenant)["balance"], member(client, tenant)["debt"]) == (0, 0)
+
+
+def test_born_expired_points_do_not_pay_a_debt(client: Any, tenant: TenantCreds, frozen: Clock) -> None:
+    # Given a member in debt: o0's 100 points spent on o1 (which earns 45), then o0 refunded (45 taken, 55 owed)
+    send(client, tenant, paid_event("o0", total=200_000))
+    send(client, tenant, paid_event("o1", total=100_000, points_redeemed=100))
+    assert send(client, tenant, refund_event("o0", "r1", 200_000))["balance"] == -55
+    # When an order paid 400 days ago earns 61 points, whose lot is born expired
+    paid = send(client, tenant, paid_event("o2", total=122_000, paid_at=frozen.now - 400 * DAY))
+    # Then they pay nothing of the debt (they were worth nothing at arrival) and the answer is the view's
+    view = member(client, tenant)
+    assert (paid["points_earned"], paid["balance"]) == (61, -55)
+    assert (view["balance"], view["debt"]) == (-55, 55)
+    assert [(e["kind"], e["delta"], e["debt_change"]) for e in history(client, tenant)[:2]] == [
+        ("expire", -61, 0),
+        ("earn", 61, 0),
+    ]
+
+
+def test_late_order_capturing_a_hold_answers_the_balance_the_view_shows(
+    client: Any, tenant: TenantCreds, frozen: Clock
+) -> None:
+    # Given 200 points with 80 held for o1
+    send(client, tenant, paid_event("o0", total=400_000))
+    hold = place_hold(client, tenant, "o1", 80)
+    # When o1 is paid naming the hold, reported 400 days after its payment (its earned lot is born expired)
+    event = paid_event("o1", total=100_000, hold_id=hold["hold_id"], paid_at=frozen.now - 400 * DAY)
+    paid = send(client, tenant, event)
+    # Then the hold's 80 are spent, the 46 earned are gone at once, and the answer is the view's 120
+    view = member(client, tenant)
+    assert (paid["points_redeemed"], paid["points_earned"], paid["balance"]) == (80, 46, 120)
+    assert (view["balance"], view["available"], view["held"]) == (120, 120, 0)
+    assert [(e["kind"], e["delta"]) for e in history(client, tenant)[:3]] == [
+        ("expire", -46),
+        ("earn", 46),
+        ("redeem", -80),
+    ]
+
+
+def test_refund_restoring_points_with_no_grace_answers_the_balance_the_view_shows(
+    client: Any, aws: None, frozen: Clock
+) -> None:
+    # Given lots living 30 days and no restoration grace; o0 earns 100 on day 0, o1 (day 5) uses 50, earns 47
+    creds = make_tenant("nograce", lifetime_days=30, restore_grace_days=0)
+    send(client, creds, paid_event("o0", total=200_000))
+    frozen.advance(5 * DAY)
+    send(client, creds, paid_event("o1", total=100_000, points_redeemed=50))
+    # When o1 is cancelled on day 32: o0's lot has expired, so the 50 restored points expire at once
+    frozen.advance(27 * DAY)
+    cancelled = send(client, creds, cancel_event("o1"))
+    # Then the answer's balance is the view's: o1's own 47 are reversed, the restored 50 are gone
+    view = member(client, creds)
+    assert (cancelled["points_reversed"], cancelled["points_restored"]) == (47, 50)
+    assert (cancelled["balance"], view["balance"], view["debt"], view["lots"]) == (0, 0, 0, [])
+    assert [(e["kind"], e["delta"]) for e in history(client, creds)[:3]] == [
+        ("expire", -50),
+        ("restore", 50),
+        ("reverse", -47),
+    ]

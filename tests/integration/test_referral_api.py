@@ -105,3 +105,33 @@ def test_a_code_is_ignored_when_the_program_has_no_referral(client: Any, tenant:
     pay(client, tenant, frozen, "e1", "erin", code)
     assert (member(client, tenant, "erin")["available"], member(client, tenant, "alice")["available"]) == (50, 50)
     assert paid_details(client, tenant, "erin", "e1")["referral"]["ignored"] == "no_referral_program"
+
+
+def test_the_answer_to_a_referred_order_is_the_balance_the_view_shows(
+    client: Any, shop: TenantCreds, frozen: Clock
+) -> None:
+    # Given alice with 50 points and her code
+    pay(client, shop, frozen, "a1", "alice")
+    code = member(client, shop, "alice")["referral_code"]
+    # When bob's first order carries it, then the answer's balance includes his referral lot, like his view
+    answer = pay(client, shop, frozen, "b1", "bob", code)
+    assert (answer["points_earned"], answer["balance"], member(client, shop, "bob")["balance"]) == (50, 80, 80)
+    # And a duplicate answers the same
+    assert (pay(client, shop, frozen, "b1", "bob", code)["status"], answer["balance"]) == ("duplicate", 80)
+    # When carol's first order carrying the code was paid 300 days ago (lots live 200 days), every lot of that
+    # write is born expired: her 50 + 30 and alice's 100 leave at once (alice keeps her 50 + bob's 100)
+    customer = {"id": "carol", "referral_code": code}
+    late = paid_event("c1", "carol", paid_at=frozen.now - timedelta(days=300), customer=customer)
+    response = post_webhook(client, shop, late, ts=frozen.ts)
+    assert response.status_code == 200, response.body
+    assert (body(response)["points_earned"], body(response)["balance"]) == (50, 0)
+    assert (member(client, shop, "carol")["balance"], member(client, shop, "alice")["balance"]) == (0, 150)
+    assert [(e["kind"], e["delta"]) for e in history(client, shop, "carol")] == [
+        ("expire", -80),
+        ("referral", 30),
+        ("earn", 50),
+    ]
+    assert [(e["kind"], e["delta"], e["balance_after"]) for e in history(client, shop, "alice")[:2]] == [
+        ("expire", -100, 150),
+        ("referral", 100, 250),
+    ]

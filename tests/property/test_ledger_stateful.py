@@ -4,7 +4,8 @@ A Hypothesis state machine drives ``OrderService`` and ``CheckoutService`` (what
 checkout routes call) against moto, with the tables built from infra/. Every example starts from empty
 tables and a fresh tenant with its own program (pending days, lot lifetime, minimum redemption, grace),
 and two members who each start with the points of one paid order. The steps are paid orders (with or
-without points, directly or through a hold), holds, captures, releases, partial refunds, refunds above
+without points, directly or through a hold, paid now or reported late: a ``paid_at`` up to past the lot
+lifetime, whose lots are then born expired), holds, captures, releases, partial refunds, refunds above
 the cash paid, cancellations (before and after payment), replays, clock moves (holds lapse, pending
 points become available, lots expire) and the scheduled jobs (expiry, hold release, activation), each run twice.
 
@@ -16,9 +17,10 @@ After every step, for every member, read back from the store:
 - the history is gap-free, each balance_after follows from the entry before, and no redemption ever left a
   negative balance (only a reversal can create debt);
 - lifetime spend == cash paid - cash refunded.
-Per step: earning and refunds follow the formulas of §2/§3, a refused input writes nothing, and replaying
-an applied input (order paid again under another event id, refund or cancellation again, hold request
-or capture again) changes nothing.
+Per step: earning and refunds follow the formulas of §2/§3, the balance an order.paid, refund or
+cancellation answers is the member view's right after (lots born expired left in the same write), a
+refused input writes nothing, and replaying an applied input (order paid again under another event id,
+refund or cancellation again, hold request or capture again) changes nothing and answers the first result.
 
 Examples: ``HYPOTHESIS_EXAMPLES``, else 200 when ``CI`` is set, else 50.
 """
@@ -106,6 +108,7 @@ class OrderModel:
     cash_paid: int
     earned: int
     redeemed: int
+    balance: int | None  # what the order.paid answered
     refunded: int = 0
     reversed: int = 0
     restored: int = 0
@@ -157,7 +160,7 @@ class LedgerMachine(RuleBasedStateMachine):
         pending_days=st.sampled_from([0, 0, 1, 3]),
         lifetime_days=st.sampled_from([3, 30, 365, 365]),
         min_redeem=st.sampled_from([1, 1, 5]),
-        grace_days=st.sampled_from([1, 30]),
+        grace_days=st.sampled_from([0, 1, 30]),  # 0: points restored from an expired lot are born expired
         opening=st.tuples(st.integers(20_000, 500_000), st.integers(20_000, 500_000)),
         rules_on=st.booleans(),
     )
@@ -184,6 +187,7 @@ class LedgerMachine(RuleBasedStateMachine):
             **(RULES if rules_on else {}),
         )
         self.rules_on = rules_on
+        self.lifetime_days = lifetime_days
         tenant = container().tenants.get("prop")
         assert tenant is not None
         self.tenant: Tenant = tenant  # the program does not change within an example
@@ -244,13 +248,28 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def paid(self, request: PaidOrderIn) -> OrderResult:
         self.touched.add(request.customer.member_id)
-        return container().orders.paid(self.tenant, request, self.new_id("evt_"), self.now)
+        result = container().orders.paid(self.tenant, request, self.new_id("evt_"), self.now)
+        if result.status == "applied":
+            self.assert_answer_is_the_view(request.customer.member_id, result)
+        return result
 
     def refunded(self, order: OrderModel, refund_id: str, amount: int | None) -> OrderResult:
         self.touched.add(order.member_id)
-        return container().orders.refunded(
+        result = container().orders.refunded(
             self.tenant, order.order_id, refund_id, amount, self.new_id("evt_"), self.now
         )
+        if result.status == "applied":
+            self.assert_answer_is_the_view(order.member_id, result)
+        return result
+
+    def assert_answer_is_the_view(self, member_id: str, result: OrderResult) -> None:
+        """The balance an applied event answers is what the member view shows right after (issue 12 item 8)."""
+        assert result.balance == self.account(member_id).balances(self.now).balance, result
+
+    def paid_at(self, late: str) -> datetime:
+        """When an order was paid: now, or reported late (within the lot lifetime, or past it: lots born expired)."""
+        days = {"now": 0, "within": self.lifetime_days // 2, "beyond": self.lifetime_days + 1}[late]
+        return self.now - timedelta(days=days)
 
     def expect_refused(self, member_id: str, call: Callable[[], object]) -> AppError | None:
         """Run ``call``; when it raises an AppError (a 4xx), the member must be exactly as before."""
@@ -282,7 +301,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert result.points_earned == points_for(eligible, RATE_BP, POINT_VALUE), result
         member_id = request.customer.member_id
         self.orders[request.order_id] = OrderModel(
-            request.order_id, member_id, request, cash, result.points_earned, result.points_redeemed
+            request.order_id, member_id, request, cash, result.points_earned, result.points_redeemed, result.balance
         )
         self.lifetime[member_id] += cash
         self.balance[member_id] += result.points_earned - (0 if redeemed_before else result.points_redeemed)
@@ -330,20 +349,21 @@ class LedgerMachine(RuleBasedStateMachine):
         total=st.integers(1, 400_000),
         shipping_share=st.integers(0, 3),
         redeem_percent=st.sampled_from([0, 0, 10, 50, 100, 101, 150]),
+        late=st.sampled_from(["now", "now", "within", "beyond"]),
     )
-    def pay_order(self, member_id: str, total: int, shipping_share: int, redeem_percent: int) -> None:
-        # Given a paid order, maybe paying part with points directly (no hold), within the 50 % share
+    def pay_order(self, member_id: str, total: int, shipping_share: int, redeem_percent: int, late: str) -> None:
+        # Given a paid order, maybe paying part with points directly (no hold), within the 50 % share, maybe
+        # reported late (past the lot lifetime: what it earns is born expired)
         shipping = total * shipping_share // 10
         goods_cap = (total - shipping) * SHARE_BP // (10_000 * POINT_VALUE)
         redeem = min(self.points_around_available(member_id, redeem_percent), goods_cap) if redeem_percent else 0
-        request = PaidOrderIn(
-            self.new_id("o"), CustomerIn(member_id), CURRENCY, self.cart(total, shipping), redeem, None, self.now
-        )
+        cart = self.cart(total, shipping)
+        request = PaidOrderIn(self.new_id("o"), CustomerIn(member_id), CURRENCY, cart, redeem, None, self.paid_at(late))
         expected = self.direct_redemption_refusal(member_id, redeem) if redeem else None  # a debt never blocks earning
         # When it arrives
         refused = self.expect_refused(member_id, lambda: self.record_paid(request, self.paid(request)))
         # Then it is applied exactly when the redemption is at least the minimum and within the available points
-        event(f"pay (redeem={bool(redeem)}): {refused.code if refused else 'applied'}")
+        event(f"pay (redeem={bool(redeem)}, paid {late}): {refused.code if refused else 'applied'}")
         assert (refused.code if refused else None) == expected, refused
 
     def direct_redemption_refusal(self, member_id: str, points: int) -> str | None:
@@ -424,8 +444,13 @@ class LedgerMachine(RuleBasedStateMachine):
         hold.status = "released"
 
     @precondition(lambda self: any(h.order_id not in self.orders for h in self.holds.values()))
-    @rule(data=st.data(), extra=st.integers(0, 200_000), fewer=st.booleans())
-    def pay_order_with_hold(self, data: st.DataObject, extra: int, fewer: bool) -> None:
+    @rule(
+        data=st.data(),
+        extra=st.integers(0, 200_000),
+        fewer=st.booleans(),
+        late=st.sampled_from(["now", "now", "within", "beyond"]),
+    )
+    def pay_order_with_hold(self, data: st.DataObject, extra: int, fewer: bool, late: str) -> None:
         # Given a hold (open, lapsed, captured or released) whose order is not paid yet
         hold = data.draw(st.sampled_from([h for h in self.holds.values() if h.order_id not in self.orders]))
         points = max(1, hold.points // 2) if fewer else 0  # 0: "use the hold's points"
@@ -437,7 +462,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.cart(hold.points * POINT_VALUE * 2 + extra),
             points,
             hold.hold_id,
-            self.now,
+            self.paid_at(late),
         )
         active = hold.status == "open" and self.now < hold.expires_at
         if hold.status == "captured":  # the captured points pay for it
@@ -450,7 +475,7 @@ class LedgerMachine(RuleBasedStateMachine):
         # When the order is paid naming the hold
         applied: list[OrderResult] = []
         refused = self.expect_refused(hold.member_id, lambda: applied.append(self.paid(request)))
-        event(f"pay with {hold.status} hold (active={active}): {refused.code if refused else 'applied'}")
+        event(f"pay with {hold.status} hold (active={active}, paid {late}): {refused.code if refused else 'applied'}")
         # Then it is applied unless the points are gone (hold lapsed and spent elsewhere, or a debt)
         assert (refused.code if refused else None) == expected, (refused, hold, wanted)
         if refused is not None:
@@ -521,10 +546,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def replay_paid(self, order: OrderModel) -> Callable[[], None]:
         def run() -> None:
             result = self.paid(order.request)  # under a new event id
-            assert (result.status, result.points_earned, result.points_redeemed) == (
+            assert (result.status, result.points_earned, result.points_redeemed, result.balance) == (
                 "duplicate",
                 order.earned,
                 order.redeemed,
+                order.balance,
             ), result
             self.assert_unchanged(order.member_id)
 

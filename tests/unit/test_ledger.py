@@ -255,6 +255,21 @@ def test_reverse_of_spent_points_becomes_debt_and_accruals_pay_it_first() -> Non
     assert account.balances(T0).available == 60
 
 
+def test_a_lot_born_expired_pays_no_debt_and_expires_at_once() -> None:
+    # Given a debt of 55
+    account = replace(Account("m1"), debt=55)
+    # When 61 points arrive in a lot already past its expiry (an order paid longer ago than the lifetime)
+    account, earn = credit(account, "earn", [Credit(61, "order", T0 - 400 * DAY, T0 - 35 * DAY)], T0)
+    # Then the lot keeps all 61 (it pays no debt: it is worth nothing now) and the view does not count it
+    assert (earn.delta, earn.debt_change, earn.balance_after) == (61, 0, 6)
+    assert [(lot.points, lot.remaining) for lot in account.lots] == [(61, 61)]
+    assert (account.debt, account.balances(T0).balance) == (55, -55)
+    # And the expiry of the same write removes it: the stored balance is the view's again
+    account, gone = expire(account, T0)
+    assert gone is not None and (gone.delta, gone.balance_after) == (-61, -55)
+    assert (account.lots, account.balance) == ((), -55)
+
+
 def test_debt_blocks_spending_and_holds() -> None:
     # Given 50 points and a debt of 30
     account = replace(earned(Account("m1"), 50), debt=30)
