@@ -29,11 +29,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from scripts.infra_tables import create_tables_from_infra, table_exists
 from scripts.localenv import aws_defaults
@@ -130,14 +131,25 @@ def json_value(text: str) -> Any:
 
 
 def option_type(name: str) -> tuple[Callable[[str], Any], str]:
-    """How an option's text becomes the setting (int, JSON for lists, else text), and its default as shown."""
+    """How an option's text becomes the setting (int; text for text and choices; else JSON, lists and objects alike),
+    and its default as shown."""
     field = ProgramSettings.model_fields[name]
     default = field.get_default(call_default_factory=True)
     if field.annotation is int:
         return int, str(default)
-    if isinstance(default, list):
-        return json_value, json.dumps([item.model_dump() for item in default])
-    return str, "unset" if default is None else str(default)
+    if _is_text(field.annotation):
+        return str, "unset" if default is None else str(default)
+    return json_value, json.dumps(to_jsonable_python(default))
+
+
+def _is_text(annotation: Any) -> bool:
+    """str, str | None, or a Literal of strings."""
+    if annotation is str:
+        return True
+    arguments = get_args(annotation)
+    if get_origin(annotation) is Literal:
+        return all(isinstance(argument, str) for argument in arguments)
+    return bool(arguments) and all(argument in (str, type(None)) for argument in arguments)
 
 
 def parser() -> argparse.ArgumentParser:

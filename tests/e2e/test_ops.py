@@ -40,6 +40,27 @@ def test_create_tenant_rejects_invalid_settings(stack: Stack) -> None:
     assert "--currency" in result.stderr and "--earn-rate-bp" in result.stderr
 
 
+def test_create_tenant_takes_objects_lists_and_choices(stack: Stack) -> None:
+    # Given settings of every kind of option: an object, a list, a map, a choice and a number
+    transfer = {"enabled": True, "max_points_per_month": 500}
+    birthday = {"points": 200, "lifetime_days": 30}
+    tiers = [{"name": "Gold", "min_spend_minor": 100_000, "earn_rate_bp": 700}]
+    result = run_ops(
+        stack,
+        *("create-tenant", "--id", "e2e-kinds", "--currency", "EUR", "--tier-basis", "rolling_12m"),
+        *("--transfer", json.dumps(transfer), "--birthday-bonus", json.dumps(birthday), "--tiers", json.dumps(tiers)),
+        *("--category-multipliers", json.dumps({"shoes": 300}), "--min-check-minor", "500"),
+    )
+    # When the tenant is created, then its program holds each as given
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    creds = TenantCreds("e2e-kinds", printed["api_key"], printed["webhook_secrets"]["standard"])
+    program = Api(stack.api, creds).get("/program").body
+    assert program["transfer"] == transfer and program["tier_basis"] == "rolling_12m"
+    assert program["birthday_bonus"]["points"] == 200 and program["tiers"][0]["name"] == "Gold"
+    assert (program["category_multipliers"], program["min_check_minor"]) == ({"shoes": 300}, 500)
+
+
 def test_create_tables_keeps_existing_tables(stack: Stack) -> None:
     result = run_ops(stack, "create-tables")
     assert result.returncode == 0, result.stderr
