@@ -19,7 +19,7 @@ help:
 	@echo "make test     ruff, ruff format --check, mypy, pytest (unit, integration, e2e, property, packaging)"
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make fmt      ruff format + ruff check --fix"
-	@echo "make bench    DynamoDB requests/capacity per operation, cold import, package size"
+	@echo "make bench    DynamoDB requests/capacity per operation, latency via API Gateway, init per function, package size"
 	@echo "make cost     docs/cost.md: 1 million paid orders priced from build/bench.json (run make bench first)"
 	@echo "make load     locust: LOAD_REQUESTS (2000) requests by LOAD_USERS (8) users against the running local stack"
 	@echo "              (or one it starts), report req/s and p50/p99, check the ledger invariants of every member touched"

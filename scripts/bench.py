@@ -619,8 +619,8 @@ def run_dynamodb_bench(endpoint: str, recorder: Recorder) -> tuple[list[Measurem
 
 def run_scheduled(recorder: Recorder) -> tuple[list[ExpiryRun], list[StageRun]]:
     """Expiry at scale and the reminder ladder through the scheduled functions and the SQS worker
-    (scripts/bench_expiry.py, scripts/bench_reminders.py). ministack has no SES: e-mail and SMS go to a moto server
-    (``MESSAGING_ENDPOINT_URL``); DynamoDB and SQS, which are measured, stay on ministack."""
+    (scripts/bench_expiry.py, scripts/bench_reminders.py). E-mail and SMS go to a moto server
+    (``MESSAGING_ENDPOINT_URL``): only DynamoDB and SQS, on ministack, are measured here."""
     import boto3
 
     from scripts.bench_expiry import run_expiry_bench

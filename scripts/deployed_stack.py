@@ -1,7 +1,7 @@
 """`make run`: the package that ships, deployed by CloudFormation on a local AWS emulator (issue 12 item 2).
 
 1. Builds the artifact of `make package` (scripts/package.py) and checks that this Python is the template's runtime.
-2. Starts ministack on 127.0.0.1:``AWS_PORT`` (default 4566), its log in .local/ministack.log.
+2. Starts ministack on 127.0.0.1:``AWS_PORT`` (default 4566) with IAM enforced, its log in .local/ministack.log.
 3. Uploads the artifact to S3 and creates the stack ``loyalty-dev`` from the template's S3 URL; what the emulator
    cannot create is listed in infra/emulator_gaps.json and done another way (scripts/emulator_gaps.py).
    The API is then API Gateway -> Lambda; the schedules fire from EventBridge on the wall clock; the SQS event source
@@ -49,7 +49,9 @@ def bring_up(port: int) -> tuple[ministack.Ministack, DeployedStack, dict[str, A
     started = time.monotonic()
     print("Packaging (make package) ...", flush=True)
     artifact = package("dev", quiet=True)
-    emulator = ministack.start(LOCAL / "ministack.log", port=port)
+    # IAM enforced, as in the deployed test tier: each function calls as its own role, so a missing grant is an
+    # AccessDenied here before it is one on AWS (README, Permissions)
+    emulator = ministack.start(LOCAL / "ministack.log", port=port, enforce_iam=True)
     try:
         print(f"ministack on {emulator.url}; creating stack loyalty-dev by CloudFormation ...", flush=True)
         stack = deploy(emulator.url, artifact)
