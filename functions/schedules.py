@@ -21,7 +21,6 @@ from chalice import Blueprint
 from chalice.app import CloudWatchEvent, SQSEvent
 
 from functions.middleware import attach
-
 from shared import clock
 from shared.clock import now, parse_ts
 from shared.container import container

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts import ministack
 from scripts.deploy_local import DeployedStack, DeployError, client, deploy
-from scripts.local_stack import SIGNALS, Stop, _stop, ensure_demo_tenant, job_times, shown, tenant_file
+from scripts.local_stack import ensure_demo_tenant, job_times, shown, tenant_file, until_stopped
 from scripts.localenv import ROOT, display_python
 from scripts.package import package
 
@@ -134,20 +133,7 @@ def run() -> int:
 
 
 def main() -> int:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from shared.errors import AppError
-
-    for signum in SIGNALS:
-        signal.signal(signum, _stop)
-    try:
-        return run()
-    except Stop as stop:
-        print(f"\n{stop}: stopped.", file=sys.stderr)
-        return 0
-    except (RuntimeError, DeployError, BotoCoreError, ClientError, AppError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return until_stopped(run, DeployError)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from scripts.infra_messaging import put_email_templates
 from scripts.localenv import ROOT
 
 GAPS_FILE = ROOT / "infra" / "emulator_gaps.json"
@@ -63,15 +64,8 @@ def substitute_stage(value: Any, stage: str) -> str:
 
 def create_email_templates(template: dict[str, Any], ses: Any, stage: str) -> list[str]:
     """The template's SES templates, created (or updated) through the SES API; their names."""
-    names = []
-    for resource in template["Resources"].values():
-        if resource.get("Type") != "AWS::SES::Template":
-            continue
-        body = dict(resource["Properties"]["Template"])
-        body["TemplateName"] = substitute_stage(body["TemplateName"], stage)
-        try:
-            ses.create_template(Template=body)
-        except ses.exceptions.AlreadyExistsException:
-            ses.update_template(Template=body)
-        names.append(body["TemplateName"])
-    return names
+    bodies = [
+        {**props["Template"], "TemplateName": substitute_stage(props["Template"]["TemplateName"], stage)}
+        for props in (r["Properties"] for r in template["Resources"].values() if r.get("Type") == "AWS::SES::Template")
+    ]
+    return put_email_templates(ses, bodies)

@@ -47,16 +47,21 @@ def create_queues(sqs: Any, template: Path = TEMPLATE) -> dict[str, str]:
 
 def create_email_templates(ses: Any, template: Path = TEMPLATE) -> list[str]:
     """The template's SES templates (created, or updated when they exist)."""
-    names = []
-    for props in _resources(template, "AWS::SES::Template").values():
-        body = dict(props["Template"])
-        body["TemplateName"] = local_name(body["TemplateName"])
+    resources = _resources(template, "AWS::SES::Template").values()
+    return put_email_templates(
+        ses,
+        [{**props["Template"], "TemplateName": local_name(props["Template"]["TemplateName"])} for props in resources],
+    )
+
+
+def put_email_templates(ses: Any, bodies: list[dict[str, Any]]) -> list[str]:
+    """Each SES template created, or updated when it exists; their names."""
+    for body in bodies:
         try:
             ses.create_template(Template=body)
         except ses.exceptions.AlreadyExistsException:
             ses.update_template(Template=body)
-        names.append(body["TemplateName"])
-    return names
+    return [body["TemplateName"] for body in bodies]
 
 
 def create_messaging(session: Any, sender: str, template: Path = TEMPLATE) -> dict[str, Any]:

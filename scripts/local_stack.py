@@ -22,6 +22,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from types import FrameType
@@ -287,7 +288,9 @@ def run() -> int:
             server.stop()
 
 
-def main() -> int:
+def until_stopped(run: Callable[[], int], *errors: type[Exception]) -> int:
+    """Run a local stack until a signal stops it (exit 0); when it cannot start (the emulator, AWS calls, the API, or
+    one of ``errors``), the error in one line and exit 1."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from shared.errors import AppError
@@ -299,9 +302,13 @@ def main() -> int:
     except Stop as stop:
         print(f"\n{stop}: stopped.", file=sys.stderr)
         return 0
-    except (RuntimeError, BotoCoreError, ClientError, AppError) as exc:  # the emulator or the API did not start
+    except (RuntimeError, BotoCoreError, ClientError, AppError, *errors) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def main() -> int:
+    return until_stopped(run)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.bench_latency import DEPLOYED, LOCAL, TYPES, paid_body, percentile, summarize, table_lines
+from scripts.bench_latency import DEPLOYED, LOCAL, paid_body, percentile, summarize, table_lines
 
 
 def test_percentile_interpolates_between_the_closest_ranks_like_numpy() -> None:
@@ -49,19 +49,6 @@ def test_the_table_puts_both_targets_side_by_side_in_the_load_tests_order() -> N
     assert rows[0].split()[1:] == ["50.0", "80.0", "20.0", "25.0", "+30.0"]
     assert rows[1].split()[1:] == ["20.0", "30.0", "-", "-", "-"]  # measured on one side only
     assert DEPLOYED in lines[0] and LOCAL in lines[0]
-
-
-def test_every_request_type_of_the_load_test_is_measured() -> None:
-    assert set(TYPES) == {
-        "order.paid",
-        "quote",
-        "hold",
-        "release",
-        "order.paid with hold",
-        "member view",
-        "history page",
-        "replay",
-    }
 
 
 def test_a_paid_order_with_a_hold_names_the_hold_and_its_points() -> None:
