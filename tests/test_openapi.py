@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
+from scripts import openapi
 
-import openapi  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _app_routes() -> set[tuple[str, str]]:

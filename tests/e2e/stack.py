@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,10 +92,10 @@ def wait_for_banner(stack: Stack, timeout: float = 10) -> None:
 
 
 def listening(url: str) -> bool:
-    """Whether something accepts connections at ``http://host:port``."""
-    host, _, port = url.removeprefix("http://").partition(":")
+    """Whether something accepts connections at the host and port of ``url`` (its path, if any, is not requested)."""
+    parts = urllib.parse.urlsplit(url)
     try:
-        socket.create_connection((host, int(port)), timeout=1).close()
+        socket.create_connection((parts.hostname, parts.port or 80), timeout=1).close()
     except OSError:
         return False
     return True
