@@ -11,6 +11,7 @@ from shared import clock, presenters
 from shared.container import container
 from shared.errors import Unprocessable
 from shared.program import ProgramSettings
+from shared.tenants import refuse_operator_settings
 
 bp = Blueprint(__name__)
 
@@ -30,6 +31,7 @@ def put_program(tenant_id: str) -> Response:
     if not isinstance(payload, dict):
         raise Unprocessable("body must be a JSON object", code="validation_error")
     payload = {k: v for k, v in payload.items() if k not in ("version", "effective_at")}
+    refuse_operator_settings(tenant, payload)  # the sender and staff topic are the operator's: 403 operator_setting
     merged = {**tenant.current.settings.model_dump(mode="json"), **payload}  # PUT of a subset keeps the rest
     # JSON-mode strict validation: "5" is not an int, yet ISO-8601 strings are datetimes, as on the wire
     settings = ProgramSettings.model_validate_json(json.dumps(merged), strict=True)

@@ -1,7 +1,8 @@
 """POST /v1/tenants/{tenant}/webhooks/standard: signed order events (SPEC §5).
 
-Order of checks: size (413) → signature and freshness (401) → JSON (400) → fields (422) →
-effect. Nothing is written before every check passed; a 2xx means the effect is durable.
+Order of checks: size (413) → signature and freshness (401, one answer for every failure and for an unknown
+tenant) → JSON (400) → fields (422, ``paid_at`` within [now − 730 days, now + 5 minutes]) → effect. Nothing is
+written before every check passed; a 2xx means the effect is durable.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from shared.rules import Cart, lines_from
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
 from shared.tenants import Tenant
 from shared.webhooks import standard
+from shared.webhooks.bounds import check_paid_at
+from shared.webhooks.signatures import refusals_logged
 
 bp = Blueprint(__name__)
 
@@ -33,11 +36,10 @@ def standard_webhook(tenant_id: str) -> Response:
     request = bp.current_request
     body = raw_body(request)
     now = clock.now()
-    tenant = webhook_tenant(tenant_id)
-    settings = container().settings
-    event_id = standard.verify(
-        request.headers, body, tenant.webhook_secrets.get("standard", []), now, settings.webhook_tolerance_seconds
-    )
+    with refusals_logged(tenant_id):  # one answer for every failure, whatever the tenant (issue 13)
+        tenant = webhook_tenant(tenant_id)
+        secrets = tenant.webhook_secrets.get("standard", [])
+        event_id = standard.verify(request.headers, body, secrets, now, container().settings.webhook_tolerance_seconds)
     admit_delivery(tenant, event_id)
     envelope = Envelope.model_validate(_object(parse_json(body)))
     result = _dispatch(tenant, envelope, event_id, now)
@@ -59,6 +61,7 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
         logger.append_keys(order_id=str(order_id))  # on every line of the event, from the services' too
     if envelope.type == "order.paid":
         data = OrderPaidData.model_validate(envelope.data)
+        check_paid_at(data.paid_at, now)
         c = data.customer
         customer = CustomerIn(
             c.id,
@@ -78,7 +81,10 @@ def _dispatch(tenant: Tenant, envelope: Envelope, event_id: str, now: datetime) 
         return result
     if envelope.type == "order.refunded":
         refund = OrderRefundedData.model_validate(envelope.data)
-        return orders.refunded(tenant, refund.order_id, refund.refund_id, refund.amount_minor, event_id, now)
+        items = lines_from(refund.items) if refund.items else None  # returned goods: item bonuses follow them
+        return orders.refunded(
+            tenant, refund.order_id, refund.refund_id, refund.amount_minor, event_id, now, items=items
+        )
     if envelope.type == "order.cancelled":
         cancel = OrderCancelledData.model_validate(envelope.data)
         return orders.refunded(tenant, cancel.order_id, "CANCEL", None, event_id, now)

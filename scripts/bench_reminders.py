@@ -101,7 +101,10 @@ def run_stage(days: int, recorder: Any, sqs: Any, queue_url: str) -> StageRun:
 
 
 def run_reminder_bench(recorder: Any, sqs: Any, queue_url: str, sns: Any) -> list[StageRun]:
-    staff_topic = sns.create_topic(Name=f"loyalty-staff-{TENANT}")["TopicArn"]
+    from shared.settings import get_settings
+
+    # the tenant's own topic: <stack>-staff-<tenant id>, the only name the operator may bind to it
+    staff_topic = sns.create_topic(Name=f"{get_settings().staff_topic_prefix}{TENANT}")["TopicArn"]
     seed(staff_topic)
     return [run_stage(days, recorder, sqs, queue_url) for days in sorted(STAGES, reverse=True)]
 

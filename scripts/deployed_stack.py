@@ -18,6 +18,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ from scripts.localenv import ROOT, display_python
 from scripts.package import package
 
 DEFAULT_PORT = 4566
-DEMO_STAFF_TOPIC = "loyalty-dev-staff-demo"  # the stack's roles may publish to loyalty-<stage>-staff-* only
+DEMO_STAFF_TOPIC = "loyalty-dev-staff-{tenant}"  # the roles may publish to loyalty-<stage>-staff-* only; ops
+# accepts for a tenant only the topic named for it
 LOCAL = ROOT / ".local"
 
 
@@ -38,10 +40,17 @@ def stack_file() -> Path:
     return Path(os.environ.get("LOCAL_STACK_FILE") or LOCAL / "stack.json")
 
 
-def demo_notifications(stack: DeployedStack) -> dict[str, str]:
-    """The demo tenant's reminders: Russian, from the verified sender, SMS from "Loyalty", calls to its topic."""
-    topic = client("sns", stack.endpoint).create_topic(Name=DEMO_STAFF_TOPIC)["TopicArn"]
-    return {"language": "ru", "email_from": "loyalty@example.com", "sms_sender_id": "Loyalty", "staff_topic_arn": topic}
+def demo_notifications() -> dict[str, str]:
+    """The demo tenant's reminders: Russian, from the verified sender, SMS from "Loyalty" (calls: ``staff_topic``)."""
+    return {"language": "ru", "email_from": "loyalty@example.com", "sms_sender_id": "Loyalty"}
+
+
+def staff_topic(stack: DeployedStack) -> Callable[[str], str]:
+    def create(tenant_id: str) -> str:
+        topic = client("sns", stack.endpoint).create_topic(Name=DEMO_STAFF_TOPIC.format(tenant=tenant_id))
+        return str(topic["TopicArn"])
+
+    return create
 
 
 def bring_up(port: int) -> tuple[ministack.Ministack, DeployedStack, dict[str, Any]]:
@@ -56,7 +65,7 @@ def bring_up(port: int) -> tuple[ministack.Ministack, DeployedStack, dict[str, A
         stack = deploy(emulator.url, artifact)
         print_left_out(stack.left_out)
         os.environ.update(stack.environment())
-        creds = ensure_demo_tenant(tenant_file(), demo_notifications(stack))
+        creds = ensure_demo_tenant(tenant_file(), demo_notifications(), staff_topic(stack))
         stack_file().parent.mkdir(parents=True, exist_ok=True)
         stack_file().write_text(stack.to_json())
         print(f"Ready in {time.monotonic() - started:.0f} s; stack described in {shown(stack_file())}")

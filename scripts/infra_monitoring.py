@@ -273,12 +273,33 @@ def notification_alarm() -> dict[str, Resource]:
     }
 
 
+def money_alarm() -> dict[str, Resource]:
+    return {
+        "HoldCodeChargedAlarm": _alarm(
+            "hold-code-charged",
+            "A paid platform order carried a hold code that was another member's, or whose points were gone (metric "
+            "HoldCodeCharged): the order was recorded and the discount charged to its customer, into debt if "
+            "needed. Codes may be leaking; look at the platform events with reason hold_code_*.",
+            Namespace=NAMESPACE,
+            MetricName="HoldCodeCharged",
+            Dimensions=SERVICE,
+            Statistic="Sum",
+            Period=3600,
+            EvaluationPeriods=1,
+            Threshold=0,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+        )
+    }
+
+
 def monitoring(functions: list[str]) -> dict[str, Resource]:
     """Every generated resource, in a fixed order."""
     resources: dict[str, Resource] = {**ops_topic()}
     resources.update({f"{function}LogGroup": log_group(function) for function in functions})
     resources.update(function_alarms(functions))
     resources.update({**queue_alarms(), **webhook_alarm(), **expiry_alarms(), **notification_alarm()})
+    resources.update(money_alarm())
     alarms = sorted(k for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm")
     resources["Dashboard"] = {
         "Type": "AWS::CloudWatch::Dashboard",

@@ -3,7 +3,8 @@
 1. An AWS emulator: the given ``AWS_ENDPOINT_URL``, or a moto server embedded in this process on
    127.0.0.1:``AWS_PORT`` (default 5000). Its data lives as long as this process.
 2. The tables of infra/resources.json (existing ones are reused), the queues and SES templates of the scheduled
-   work, the verified SES sender (``EMAIL_FROM``) and the demo managers' SNS topic ``loyalty-staff-demo``.
+   work, the verified SES sender (``EMAIL_FROM``) and the demo managers' SNS topic ``loyalty-staff-demo`` (``loyalty-staff-<tenant>`` for a
+   reused tenant of another id).
 3. The demo tenant ``demo`` (RUB, Europe/Moscow, reminders in Russian by e-mail from the verified sender, SMS
    from "Loyalty", call tasks to that topic), its credentials in .local/tenant.json; reused when that file
    still matches the emulator's data (its program gets those notification settings when it lacks them),
@@ -45,7 +46,7 @@ DEMO_TENANT = "demo"
 DEMO_TIMEZONE = "Europe/Moscow"
 DEMO_LIFETIME_DAYS = 365  # the default program's
 DEFAULT_ENDPOINT = "http://127.0.0.1:5000"  # what `make schedule` uses when AWS_ENDPOINT_URL is unset
-DEMO_STAFF_TOPIC = "loyalty-staff-demo"  # the demo tenant's managers: "call this customer" tasks
+DEMO_STAFF_TOPIC = "loyalty-staff-{tenant}"  # a tenant's managers ("call this customer" tasks), named for it
 DEMO_SMS_SENDER_ID = "Loyalty"
 DEMO_LANGUAGE = "ru"
 READY_TIMEOUT_SECONDS = 90
@@ -112,27 +113,36 @@ def create_messaging_resources() -> dict[str, str]:
     from shared.settings import get_settings
 
     made = create_messaging(aws_client, get_settings().email_from)
-    topic = aws_client("sns").create_topic(Name=DEMO_STAFF_TOPIC)["TopicArn"]
     print(f"Queues {', '.join(made['queues'])}; e-mail templates {', '.join(made['email_templates'])}")
-    print(f"Verified SES sender {made['sender']}; staff topic {topic}")
-    return {
-        "language": DEMO_LANGUAGE,
-        "email_from": str(made["sender"]),
-        "sms_sender_id": DEMO_SMS_SENDER_ID,
-        "staff_topic_arn": str(topic),
-    }
+    print(f"Verified SES sender {made['sender']}")
+    return {"language": DEMO_LANGUAGE, "email_from": str(made["sender"]), "sms_sender_id": DEMO_SMS_SENDER_ID}
+
+
+def staff_topic(tenant_id: str) -> str:
+    """The tenant's managers' topic, named for it (the only name ops accepts for it), created if missing."""
+    topic = str(aws_client("sns").create_topic(Name=DEMO_STAFF_TOPIC.format(tenant=tenant_id))["TopicArn"])
+    print(f"Staff topic {topic}")
+    return topic
 
 
 def ensure_notification_settings(tenant_id: str, notify: dict[str, str]) -> None:
     """A reused tenant whose program lacks the demo notification settings gets them as a new program version."""
     from shared import clock
     from shared.container import container
-    from shared.program import ProgramSettings
+    from shared.program import OPERATOR_SETTINGS, ProgramSettings
 
     tenants = container().tenants
     tenants.forget(tenant_id)
     tenant = tenants.get(tenant_id)
     assert tenant is not None  # it was just authorized
+    bound = {name: value for name, value in notify.items() if name in OPERATOR_SETTINGS}
+    if bound.get("email_from") != tenant.email_from:
+        tenants.bind_sender(tenant, bound.get("email_from"))  # the operator's, as ops set-sender binds it
+        print(f"Bound the sender {bound.get('email_from')} to tenant {tenant_id}")
+    if bound.get("staff_topic_arn") != tenant.staff_topic_arn:
+        tenants.bind_staff_topic(tenant, bound.get("staff_topic_arn"))
+        print(f"Bound the staff topic {bound.get('staff_topic_arn')} to tenant {tenant_id}")
+    tenant = tenants.get(tenant_id) or tenant
     current = tenant.current.settings
     changed = {name: value for name, value in notify.items() if getattr(current, name) != value}
     if not changed:
@@ -142,15 +152,18 @@ def ensure_notification_settings(tenant_id: str, notify: dict[str, str]) -> None
     print(f"Set {', '.join(sorted(changed))} of tenant {tenant_id} (program version {version.version})")
 
 
-def ensure_demo_tenant(path: Path, notify: dict[str, str]) -> dict[str, Any]:
+def ensure_demo_tenant(path: Path, notify: dict[str, str], topic_for: Callable[[str], str]) -> dict[str, Any]:
+    """The saved tenant, or a new demo tenant, with the demo's notification settings and a staff topic named for
+    it (``topic_for(tenant id)``)."""
     from scripts.ops import create_tenant
     from shared.program import ProgramSettings
 
     saved = saved_tenant_is_live(path)
     if saved is not None:
         print(f"Reusing tenant {saved['tenant_id']} from {shown(path)}")
-        ensure_notification_settings(saved["tenant_id"], notify)
+        ensure_notification_settings(saved["tenant_id"], {**notify, "staff_topic_arn": topic_for(saved["tenant_id"])})
         return ensure_platform_secrets(path, saved)
+    notify = {**notify, "staff_topic_arn": topic_for(DEMO_TENANT)}
     program = ProgramSettings.model_validate({"currency": "RUB", "timezone": DEMO_TIMEZONE, **notify})
     creds = create_tenant(DEMO_TENANT, program)
     if creds is None:
@@ -281,7 +294,7 @@ def run() -> int:
         created = create_tables()
         print(f"Created tables {', '.join(created)}" if created else "Reusing the existing tables")
         notify = create_messaging_resources()
-        creds = ensure_demo_tenant(tenant_file(), notify)
+        creds = ensure_demo_tenant(tenant_file(), notify, staff_topic)
         return serve(port, creds, server is not None)
     finally:
         if server is not None:

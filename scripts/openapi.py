@@ -33,7 +33,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 T = "/v1/tenants/{tenant_id}"
 ERRORS = {"400", "401", "403", "404", "409", "413", "422", "503"}
 
-PLATFORM_ERRORS = {"400", "401", "413", "503"}
+PLATFORM_ERRORS = {"400", "401", "413", "422", "503"}
 PLATFORM_RESULT = (
     "`{topic, results: [{status: applied|duplicate|ignored|rejected, order_id, member_id, points_earned, "
     "points_redeemed, points_reversed, points_restored, balance, reason}]}`; unknown topics are ignored"

@@ -6,6 +6,10 @@
   python scripts/ops.py set-webhook-secret --id shop-1 --platform shopify [--secret ...]
   python scripts/ops.py suspend-tenant --id shop-1 [--reason "unpaid invoice"]
   python scripts/ops.py resume-tenant --id shop-1
+  python scripts/ops.py set-sender --id shop-1 (--email-from news@shop-1.example | --clear)
+  python scripts/ops.py set-staff-topic --id shop-1 (--topic-arn arn:aws:sns:...:loyalty-prod-staff-shop-1 | --clear)
+  python scripts/ops.py rotate-key --id shop-1 [--grace-minutes 60]
+  python scripts/ops.py revoke-keys --id shop-1 [--retiring-only]
   python scripts/ops.py redrive-dead-letters [--queue loyalty-prod-sweep] [--limit N]
 
 Configuration from the environment: AWS_REGION, AWS_ENDPOINT_URL (an emulator; unset for AWS itself),
@@ -17,6 +21,14 @@ stored only as a hash, so it cannot be shown again. An existing tenant is an err
 suspend-tenant / resume-tenant set the tenant's status (an unknown tenant is an error, exit 1) and print
 `{"tenant_id", "status", "reason", "changed_at"}`; a suspended tenant's webhooks and API calls answer 503
 `tenant_suspended` and record nothing until it is resumed (README, "Tenants: the ops command").
+set-sender binds the tenant's e-mail sender: an SES identity verified in this account and region (the address or
+its domain), whose domain no other tenant holds. set-staff-topic binds its managers' SNS topic, which must exist and
+be named <stack>-staff-<tenant id> (loyalty-prod-staff-shop-1). Merchants cannot set either (PUT /program answers
+403 operator_setting); create-tenant's --email-from and --staff-topic-arn are checked the same way.
+rotate-key prints `{"tenant_id", "api_key", "previous_valid_until"}` once: the new key; the previous keys stop at once
+(a leak) or, with --grace-minutes (at most 7 days), at previous_valid_until. revoke-keys stops every key (the tenant
+has none until the next rotate-key), or with --retiring-only the keys still in their grace period, and prints
+`{"tenant_id", "revoked"}`. API containers follow within TENANT_CACHE_SECONDS (their tenant cache).
 redrive-dead-letters moves the messages of <queue>-dlq back to <queue> (default: SWEEP_QUEUE_NAME) and prints
 `{"queue", "moved"}` (docs/runbook.md, "Redriving dead letters").
 """
@@ -28,6 +40,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -43,7 +56,7 @@ from shared import clock
 from shared.errors import AppError
 from shared.program import ProgramSettings
 from shared.settings import get_settings
-from shared.tenants import ACTIVE, SUSPENDED, WEBHOOK_PLATFORMS
+from shared.tenants import ACTIVE, SUSPENDED, WEBHOOK_PLATFORMS, Tenant, staff_topic_owned
 
 OPTIONAL_SETTINGS = [name for name in ProgramSettings.model_fields if name not in ("currency", "timezone")]
 
@@ -57,6 +70,15 @@ def client(service: str) -> Any:
 
     settings = get_settings()
     return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
+
+
+def messaging(service: str) -> Any:
+    """SES or SNS, where the functions find them (an emulator may keep them apart from the tables)."""
+    import boto3
+
+    settings = get_settings()
+    endpoint = settings.messaging_endpoint_url or settings.endpoint_url
+    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint)
 
 
 def dynamodb() -> Any:
@@ -83,14 +105,93 @@ def credentials(tenant_id: str, api_key: str, secrets: dict[str, list[str]]) -> 
 
 
 def create_tenant(tenant_id: str, program: ProgramSettings) -> dict[str, Any] | None:
-    """Create a tenant; its credentials, or None when it exists already."""
+    """Create a tenant; its credentials, or None when it exists already. A sender or staff topic in ``program`` is
+    checked as set-sender and set-staff-topic check it."""
     from shared.container import container
 
     require_tables()
     if container().tenants.get(tenant_id) is not None:
         return None
+    if program.email_from is not None:
+        verify_sender(program.email_from)
+    if program.staff_topic_arn is not None:
+        verify_staff_topic(tenant_id, program.staff_topic_arn)
     created = container().tenants.create(tenant_id, program, clock.now())
     return credentials(tenant_id, created.api_key, created.tenant.webhook_secrets)
+
+
+def existing_tenant(tenant_id: str) -> Tenant:
+    """The tenant as stored now (never a cached copy: the commands below rewrite what they read)."""
+    from shared.container import container
+
+    require_tables()
+    container().tenants.forget(tenant_id)
+    tenant = container().tenants.get(tenant_id)
+    if tenant is None:
+        raise OpsError(f"tenant {tenant_id} does not exist")
+    return tenant
+
+
+def verify_sender(address: str) -> None:
+    """The address, or its domain, is an identity SES verified in this account and region."""
+    domain = address.rpartition("@")[2].lower()
+    identities = [address, domain]
+    found = messaging("ses").get_identity_verification_attributes(Identities=identities)["VerificationAttributes"]
+    if not any(found.get(i, {}).get("VerificationStatus") == "Success" for i in identities):
+        raise OpsError(
+            f"sender {address}: neither the address nor {domain} is a verified SES identity in "
+            f"{get_settings().region}; verify it in SES first (docs/runbook.md, 'Sender and staff topic')"
+        )
+
+
+def verify_staff_topic(tenant_id: str, topic_arn: str) -> None:
+    """The topic is named for this tenant (``<stack>-staff-<tenant id>``) and exists."""
+    from botocore.exceptions import ClientError
+
+    prefix = get_settings().staff_topic_prefix
+    if not staff_topic_owned(topic_arn, tenant_id, prefix):
+        raise OpsError(f"the staff topic of tenant {tenant_id} must be an SNS topic named {prefix}{tenant_id}")
+    try:
+        messaging("sns").get_topic_attributes(TopicArn=topic_arn)
+    except ClientError as exc:
+        raise OpsError(f"staff topic {topic_arn}: {exc.response['Error'].get('Code', 'not found')}") from exc
+
+
+def set_sender(tenant_id: str, address: str | None) -> dict[str, Any]:
+    from shared.container import container
+
+    tenant = existing_tenant(tenant_id)
+    if address is not None:
+        verify_sender(address)
+    container().tenants.bind_sender(tenant, address)
+    return {"tenant_id": tenant_id, "email_from": existing_tenant(tenant_id).email_from}
+
+
+def set_staff_topic(tenant_id: str, topic_arn: str | None) -> dict[str, Any]:
+    from shared.container import container
+
+    tenant = existing_tenant(tenant_id)
+    if topic_arn is not None:
+        verify_staff_topic(tenant_id, topic_arn)
+    container().tenants.bind_staff_topic(tenant, topic_arn)
+    return {"tenant_id": tenant_id, "staff_topic_arn": topic_arn}
+
+
+def rotate_key(tenant_id: str, grace_minutes: int) -> dict[str, Any]:
+    """A new API key, printed once; the previous ones stop now or when the grace period ends."""
+    from shared.container import container
+
+    at, grace = clock.now(), timedelta(minutes=grace_minutes)
+    api_key = container().tenants.rotate_api_key(existing_tenant(tenant_id), grace, at)
+    until = clock.iso(at + grace) if grace else None
+    return {"tenant_id": tenant_id, "api_key": api_key, "previous_valid_until": until}
+
+
+def revoke_keys(tenant_id: str, retiring_only: bool) -> dict[str, Any]:
+    from shared.container import container
+
+    revoked = container().tenants.revoke_api_keys(existing_tenant(tenant_id), retiring_only, clock.now())
+    return {"tenant_id": tenant_id, "revoked": revoked}
 
 
 def set_webhook_secret(tenant_id: str, platform: str, secret: str | None) -> str:
@@ -177,13 +278,61 @@ def parser() -> argparse.ArgumentParser:
     suspend.add_argument("--reason", help="a note kept on the tenant's record (no personal data)")
     resume = commands.add_parser("resume-tenant", help="serve a suspended tenant again")
     resume.add_argument("--id", required=True, dest="tenant_id")
+    binding_parsers(commands)
+    key_parsers(commands)
     redrive = commands.add_parser("redrive-dead-letters", help="move dead-lettered sweep tasks back to their queue")
     redrive.add_argument("--queue", help="the source queue's name (default: SWEEP_QUEUE_NAME, loyalty-sweep)")
     redrive.add_argument("--limit", type=int, help="move at most this many (default: all)")
     return root
 
 
+def binding_parsers(commands: Any) -> None:
+    """set-sender and set-staff-topic: what the merchant may not set."""
+    sender = commands.add_parser("set-sender", help="bind the tenant's e-mail sender (a verified SES identity)")
+    sender.add_argument("--id", required=True, dest="tenant_id")
+    choice = sender.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--email-from", dest="value", help="the address; it or its domain verified in SES")
+    choice.add_argument("--clear", action="store_true", help="send from the platform's EMAIL_FROM again")
+    topic = commands.add_parser("set-staff-topic", help="bind the tenant's managers' SNS topic for call tasks")
+    topic.add_argument("--id", required=True, dest="tenant_id")
+    choice = topic.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--topic-arn", dest="value", help="an existing topic named <stack>-staff-<tenant id>")
+    choice.add_argument("--clear", action="store_true", help="send no call tasks")
+
+
+def key_parsers(commands: Any) -> None:
+    rotate = commands.add_parser("rotate-key", help="issue a new API key (printed once) and retire the old ones")
+    rotate.add_argument("--id", required=True, dest="tenant_id")
+    rotate.add_argument(
+        "--grace-minutes", type=int, default=0, help="keep the previous keys valid this long (default 0: stop now)"
+    )
+    revoke = commands.add_parser("revoke-keys", help="stop every API key of the tenant (or those in grace)")
+    revoke.add_argument("--id", required=True, dest="tenant_id")
+    revoke.add_argument("--retiring-only", action="store_true", help="only the keys still in their grace period")
+
+
+def run_tenant_command(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The commands that print one JSON object; None for any other."""
+    if args.command == "set-sender":
+        return set_sender(args.tenant_id, None if args.clear else args.value)
+    if args.command == "set-staff-topic":
+        return set_staff_topic(args.tenant_id, None if args.clear else args.value)
+    if args.command == "rotate-key":
+        return rotate_key(args.tenant_id, args.grace_minutes)
+    if args.command == "revoke-keys":
+        return revoke_keys(args.tenant_id, args.retiring_only)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    printed = run_tenant_command(args)
+    if printed is not None:
+        print(json.dumps(printed))
+        ttl = get_settings().tenant_cache_seconds
+        print(
+            f"tenant {args.tenant_id}: every API container follows within {ttl} s (its tenant cache)", file=sys.stderr
+        )
+        return 0
     if args.command == "create-tables":
         created = create_tables()
         print(f"created {', '.join(created)}" if created else "tables exist already", file=sys.stderr)

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.clock import parse_ts
+from shared.money import MAX_MINOR  # ten billion units of any currency: above that an amount is a bug
 
-MAX_MINOR = 10**12  # ten billion units of any currency: above that an amount is a bug
 MAX_POINTS = 10**10
 
 MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:@+\-]{1,128}$")]
@@ -27,7 +27,10 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a UTC offset")
-    return parse_ts(value.isoformat()).replace(microsecond=0)
+    try:
+        return parse_ts(value.isoformat()).replace(microsecond=0)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59:59-12:00: its UTC instant is past year 9999
+        raise ValueError("timestamp is out of range") from exc
 
 
 UtcTime = Annotated[datetime, AfterValidator(_utc)]

@@ -133,7 +133,14 @@ class Container:
 
     @built
     def tenants(self) -> TenantDirectory:
-        return TenantDirectory(self.tenant_store, self.settings.tenant_cache_seconds)
+        s = self.settings
+        return TenantDirectory(
+            self.tenant_store,
+            s.tenant_cache_seconds,
+            staff_topic_prefix=s.staff_topic_prefix,
+            platform_sender=s.email_from,
+            max_entries=s.tenant_cache_entries,
+        )
 
     @built
     def orders(self) -> OrderService:

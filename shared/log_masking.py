@@ -12,8 +12,11 @@ The code never passes a secret or a contact to the logger on purpose; this forma
   secrets).
 
 Ids needed for debugging (tenant, order, member, webhook, correlation ids: keys ending in ``id``) are not searched
-for phone numbers, since a platform's order or customer id may be a long number; e-mail addresses and secrets are
-masked there too (a member id that is an e-mail address is personal data). Powertools' own keys (timestamp,
+for phone numbers inside their text, since a platform's order or customer id may be a long number. An id whose whole
+value is phone-shaped is masked as a phone: written with ``+`` or with a phone's separators (``+7 (999) 123-45-67``),
+or bare digits that are a valid number when read as international (``79991234567``; a merchant may identify members
+by phone). Bare numbers that are not (``1073339475``), uuids, request and trace ids are kept. E-mail addresses and
+secrets are masked there too (a member id that is an e-mail address is personal data). Powertools' own keys (timestamp,
 location, X-Ray id, ...) are written as they are.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -58,11 +62,29 @@ _HEX = re.compile(r"\b[0-9a-fA-F]{40,}\b")  # SHA-1/SHA-256 HMACs in hex, hex se
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])(?=[A-Za-z+/]*[0-9])[A-Za-z0-9+/]{40,}={0,2}")
 # 7 to 15 digits with single separators, not an ISO date (2026-01-31), not inside a longer word or number
 _PHONE = re.compile(r"(?<![\w.+/-])(?!\d{4}-\d{2}-\d{2})\+?\d(?:[ ()-]{0,2}\d){6,14}(?![\w/])")
+# a whole id value in a phone's shape: optional "+", 7 to 15 digits with single separators, not an ISO date
+_PHONE_ID = re.compile(r"^(?!\d{4}-\d{2}-\d{2}$)\+?\(?\d(?:[ ()-]{0,2}\d){6,14}$")
 
 
 def mask_phone(text: str) -> str:
     digits = re.sub(r"\D", "", text)
     return f"<phone ..{digits[-2:]}>" if len(digits) >= 4 else "<phone>"
+
+
+@lru_cache(maxsize=4096)
+def phone_shaped_id(value: str) -> bool:
+    """An id that is a phone number (see the module's docstring): masked even though ids keep long numbers."""
+    text = value.strip()
+    if not _PHONE_ID.match(text):
+        return False
+    if not text.isdigit():
+        return True  # written as a phone: a "+" or a phone's separators
+    import phonenumbers  # lazy, as in shared.contacts: only bare-number ids pay its import
+
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse("+" + text, None)))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def mask_text(text: str, phones: bool = True) -> str:
@@ -96,7 +118,10 @@ def mask_value(value: Any, key: str = "") -> Any:
         return value
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    return mask_text(str(value), phones=not _ID_KEY.search(key))
+    text = str(value)
+    if _ID_KEY.search(key):
+        return mask_phone(text) if phone_shaped_id(text) else mask_text(text, phones=False)
+    return mask_text(text)
 
 
 def mask_record(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,24 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
+from shared.errors import Unprocessable
+
 BP = 10_000  # basis points in 100 %
+MAX_MINOR = 10**12  # ten billion units of any currency: above that an amount is a bug (issue 13)
+
+
+class AmountOutOfRange(Unprocessable):
+    """An amount above ``MAX_MINOR``: refused (422) rather than stored as an absurd balance, or refused by
+    DynamoDB (38 digits at most) on every retry of the sender."""
+
+    code = "amount_out_of_range"
+
+
+def bounded(minor: int, what: str = "an amount") -> int:
+    """``minor`` if it is within ``MAX_MINOR``, else ``AmountOutOfRange``."""
+    if minor > MAX_MINOR:
+        raise AmountOutOfRange(f"{what} is above {MAX_MINOR} minor units")
+    return minor
 
 
 @cache
@@ -32,7 +49,9 @@ def exponent(code: str) -> int:
 
 def to_minor(amount: str | int | float, currency: str) -> int:
     """A platform's decimal amount (``"181.09"``) in minor units, exactly. An amount with more decimals than the
-    currency has, a negative or a non-number raises ``ValueError``: money is never rounded on the way in."""
+    currency has, a negative or a non-number raises ``ValueError``: money is never rounded on the way in. An amount
+    above ``MAX_MINOR`` raises ``AmountOutOfRange`` before it is turned into an integer (``"1e400000000"`` would
+    otherwise take minutes and gigabytes)."""
     try:
         value = Decimal(str(amount))
     except InvalidOperation as exc:
@@ -40,6 +59,8 @@ def to_minor(amount: str | int | float, currency: str) -> int:
     if not value.is_finite() or value < 0:
         raise ValueError(f"not an amount: {amount!r}")
     minor = value.scaleb(exponent(currency))
+    if minor > MAX_MINOR:
+        raise AmountOutOfRange(f"{amount!r} {currency} is above {MAX_MINOR} minor units")
     if minor != minor.to_integral_value():
         raise ValueError(f"{amount!r} has more decimals than {currency} allows")
     return int(minor)

@@ -16,6 +16,10 @@ from shared.money import is_currency
 
 Channel = Literal["email", "sms", "staff_call"]
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Bound to the tenant by the operator (scripts/ops.py set-sender / set-staff-topic), shown in the program, never
+# changed by a merchant's PUT /program (403 operator_setting): another tenant's sender or topic would impersonate it.
+OPERATOR_SETTINGS = ("email_from", "staff_topic_arn")
 SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")  # SNS SMS sender id: 1-11 alphanumerics, a letter
 
 
@@ -132,11 +136,23 @@ class BirthdayBonus(Rule):
 class Referral(Rule):
     referrer_points: int = Field(ge=0, le=10_000_000)
     referee_points: int = Field(ge=0, le=10_000_000)
+    # the return window: both bonuses stay pending this long (at least the program's pending_days), so that a
+    # first order returned at once never pays out (issue 13)
+    pending_days: int = Field(default=14, ge=0, le=365)
+    # referrals a referrer is paid for per calendar month of the tenant's time zone (0: no limit)
+    max_per_month: int = Field(default=10, ge=0, le=1_000_000)
 
 
 class Transfer(Rule):
     enabled: bool = False
     max_points_per_month: int = Field(default=0, ge=0, le=10**10)  # 0: no limit
+    min_lot_age_days: int = Field(
+        default=14,
+        ge=0,
+        le=365,
+        description="Points of an order (or its promo or referral) can be sent this many days after they were "
+        "earned, once the order's return window has passed: a cancellation must find them on the member.",
+    )
 
 
 class Vip(Rule):
@@ -173,9 +189,21 @@ class ProgramSettings(BaseModel):
     # Expiry reminders (SPEC §7)
     reminders: list[ReminderStage] = Field(default_factory=default_ladder, max_length=10)
     language: Literal["en", "ru"] = "en"
-    email_from: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email_from: str | None = Field(
+        default=None,
+        max_length=254,
+        pattern=EMAIL_ADDRESS.pattern,
+        description="The tenant's SES sender, bound by the platform operator; a PUT that changes it is 403 "
+        "operator_setting. Unset: the platform's sender.",
+        json_schema_extra={"readOnly": True},
+    )
     sms_sender_id: str | None = None
-    staff_topic_arn: str | None = None  # the tenant's managers' SNS topic for call tasks
+    staff_topic_arn: str | None = Field(
+        default=None,
+        description="The SNS topic of the tenant's managers for call tasks, bound by the platform operator; a PUT "
+        "that changes it is 403 operator_setting. Unset: no call tasks.",
+        json_schema_extra={"readOnly": True},
+    )
     # Program rules (SPEC §8)
     tiers: list[Tier] = Field(default_factory=list, max_length=20)
     tier_basis: Literal["lifetime", "rolling_12m"] = "lifetime"

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.ledger import Account, LotChange, Movement
+from shared.orders import Returned
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class RefundRecord:
     created_at: datetime
     event_id: str | None = None
     order_paid_at: datetime | None = None  # indexes the refund with its order for the ABC analysis
+    returned: tuple[Returned, ...] = ()  # the order's items returned by this refund and those before it
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class PaidRow:
 
 @dataclass(frozen=True)
 class Profile:
+    """A member's contact data and consent. Read, it is the whole item (consent: every channel). Written
+    (``Commit.profile``, ``save_profile``), it is a patch: None fields and consent channels it does not name
+    keep what is stored, so an order's contact data and a merchant's opt-out never undo each other."""
+
     member_id: str
     email: str | None = None
     phone: str | None = None
@@ -90,6 +96,7 @@ class Redemption:
     points: int
     lots: tuple[LotChange, ...]
     hold_id: str | None
+    member_id: str  # whose points they were: only that member's order may use them, and a cancel returns them
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class OrderState:
     voided: bool = False  # cancelled before it was ever paid
     redemption: Redemption | None = None
     refunds: tuple[RefundRecord, ...] = ()
+    referral: tuple[EntryRecord, ...] = ()  # REFERRAL#REFEREE/REFERRER and the refunds' reversals of them
 
     @property
     def cancelled(self) -> bool:

@@ -10,6 +10,8 @@ ambiguous and is ignored, like an unknown one.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from shared.ledger import Credit
@@ -38,5 +40,17 @@ def bonus(points: int, paid_at: datetime, program: ProgramSettings) -> list[Cred
     """A referral reward as one lot (source "referral"), dated like the order's own lot (no credit for 0 points)."""
     if points <= 0:
         return []
-    available_at = paid_at + timedelta(days=program.pending_days)
+    hold = max(program.pending_days, program.referral.pending_days if program.referral else 0)
+    available_at = paid_at + timedelta(days=hold)
     return [Credit(points, SOURCE, available_at, paid_at + timedelta(days=program.lifetime_days))]
+
+
+def contact_key(email: str | None, phone: str | None) -> set[str]:
+    """A person's contacts, compared loosely: e-mail NFKC-casefolded, phone by its digits (self-referral check)."""
+    keys = set()
+    if email and email.strip():
+        keys.add("e:" + unicodedata.normalize("NFKC", email).strip().casefold())
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone or ""))
+    if digits:
+        keys.add("p:" + digits)
+    return keys

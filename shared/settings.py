@@ -22,6 +22,7 @@ class Settings(BaseModel):
     tenants_table: str = "loyalty-tenants"
     ledger_table: str = "loyalty-ledger"
     tenant_cache_seconds: int = Field(default=60, ge=0)
+    tenant_cache_entries: int = Field(default=1024, ge=1)  # tenants one container keeps (least recently used leave)
     max_body_bytes: int = Field(default=256 * 1024, ge=1)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     commit_attempts: int = Field(default=8, ge=1, le=50)  # bounded retry on a member's version conflict
@@ -31,12 +32,23 @@ class Settings(BaseModel):
     sweep_page_size: int = Field(default=100, ge=1, le=100)  # members per index page (one BatchGetItem)
     sweep_threads: int = Field(default=8, ge=1, le=64)
     sweep_margin_seconds: float = Field(default=60, ge=0)  # stop this long before the Lambda's deadline
-    email_from: str = "loyalty@example.com"  # the platform's verified SES sender when a tenant sets none
+    email_from: str = "loyalty@example.com"  # the platform's verified SES sender for tenants the operator bound none
     email_template_prefix: str = "loyalty-expiry-reminder"
     email_template_namespace: str = "loyalty"  # program messages: <namespace>-<kind>-<language> (SES templates)
     grant_template_prefix: str = "loyalty-grant"  # SES templates of bulk grant messages: <prefix>-<language>
     grant_chunk_size: int = Field(default=100, ge=1, le=100)  # member ids per grant task
     notify_max_attempts: int = Field(default=10, ge=1, le=100)
+
+    @property
+    def stack_prefix(self) -> str:
+        """The stack's names' common part, from the tenants table's name: ``loyalty-dev`` (deployed), ``loyalty``."""
+        return self.tenants_table.removesuffix("-tenants")
+
+    @property
+    def staff_topic_prefix(self) -> str:
+        """A tenant's managers' topic is named ``<stack>-staff-<tenant id>``: the roles may publish to
+        ``loyalty-<stage>-staff-*`` only, and the tenant id in the name binds the topic to its tenant."""
+        return f"{self.stack_prefix}-staff-"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -49,6 +61,7 @@ class Settings(BaseModel):
         }
         optional = {
             "TENANT_CACHE_SECONDS": "tenant_cache_seconds",
+            "TENANT_CACHE_ENTRIES": "tenant_cache_entries",
             "MESSAGING_ENDPOINT_URL": "messaging_endpoint_url",
             "SWEEP_QUEUE_URL": "sweep_queue_url",
             "SWEEP_QUEUE_NAME": "sweep_queue_name",

@@ -7,12 +7,12 @@ before it (a month leaves the window whole, on the 1st). Pure: the services stor
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.ledger import Account
-from shared.program import ProgramSettings
+from shared.program import ProgramSettings, Tier
 from shared.rules import Standing, tier_for
 
 WINDOW_MONTHS = 12
@@ -63,28 +63,66 @@ def _add_spend(account: Account, month: str, minor: int) -> Account:
     )
 
 
+@dataclass(frozen=True)
+class Gained:
+    """What a paid order did to the member's standing, kept with the order so that its refund can undo it."""
+
+    tier_before: str | None  # the member's tier before the order: a refund never goes below it
+    boost_until: datetime | None  # the end of the boost this order started (None: it started none)
+
+
 def after_paid(
-    account: Account, program: ProgramSettings, cash_paid_minor: int, paid_at: datetime, before: Standing
+    account: Account,
+    program: ProgramSettings,
+    cash_paid_minor: int,
+    paid_at: datetime,
+    before: Standing,
+    starts_boost: bool = True,
 ) -> Account:
-    """Spend grows; the tier is the one reached after the order; a boost starts when none runs, or is used."""
+    """Spend grows; the tier is the one reached after the order; a boost starts when none runs (and the order
+    reaches the minimum check: ``starts_boost``), or is used."""
     account = _add_spend(account, month_key(paid_at, program.timezone), cash_paid_minor)
     tier = tier_for(program, replace(before, spend_minor=spend_for_tiers(account, program, paid_at)))
     account = replace(account, tier=tier.name if tier else None, paid_orders=account.paid_orders + 1)
     boost = program.post_purchase_boost
     if before.boost_active:  # an order inside the boost uses its one discount; it does not extend the boost
         return replace(account, boost_discount_open=False)
-    if boost is None:
+    if boost is None or not starts_boost:
         return account
     until = paid_at + timedelta(days=boost.days)
     remind = until - timedelta(days=boost.reminder_days_before_end) if boost.reminder_days_before_end else None
     return replace(account, boost_until=until, boost_discount_open=True, boost_remind_at=remind)
 
 
-def after_refund(account: Account, program: ProgramSettings, refunded_minor: int, month: str) -> Account:
-    """Refunded cash leaves the spend of the order's month (``YYYY-MM``, recorded with the order). On the lifetime
-    basis the tier follows at once; on the rolling basis a downgrade waits for the scheduled evaluation."""
+def after_refund(
+    account: Account,
+    program: ProgramSettings,
+    refunded_minor: int,
+    month: str,
+    at: datetime,
+    gained: Gained | None = None,
+    full: bool = False,
+) -> Account:
+    """Refunded cash leaves the spend of the order's month (``YYYY-MM``, recorded with the order) and the tier
+    follows it down at once: on the lifetime basis to what the spend reaches, on the rolling basis to what the
+    rolling spend reaches but never below the tier held before the order (what a review gave is kept). A full
+    refund ends the boost the order started, if it still runs. ``gained`` None (orders recorded before it was
+    kept): the rolling tier waits for the scheduled review, as it did."""
     account = _add_spend(account, month, -refunded_minor)
+    if full and gained is not None and gained.boost_until is not None and account.boost_until == gained.boost_until:
+        account = replace(account, boost_until=None, boost_discount_open=False, boost_remind_at=None)
     if program.tier_basis == "rolling_12m":
-        return account
+        if gained is None:
+            return account
+        floor = Standing(spend_minor=rolling_spend(account, at, program.timezone), kept_tier=gained.tier_before)
+        return replace(account, tier=_lower(program, account.tier, tier_for(program, floor)))
     tier = tier_for(program, Standing(spend_minor=account.lifetime_spend_minor))
     return replace(account, tier=tier.name if tier else None)
+
+
+def _lower(program: ProgramSettings, current: str | None, reached: Tier | None) -> str | None:
+    """The lower of the tier held and the one reached (a refund only ever moves a member down)."""
+    held = next((t for t in program.tiers if t.name == current), None)
+    if held is None or reached is None:  # no tier (or one the program no longer has) is the lowest
+        return None
+    return reached.name if reached.min_spend_minor < held.min_spend_minor else held.name

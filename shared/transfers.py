@@ -3,6 +3,10 @@
 The sender spends from spendable lots, soonest-expiring first (the same rule as a redemption, so
 held, pending and owed points can never leave). Each expiry date the points came from arrives as
 one recipient lot with that date: transferred points keep their expiry, they do not get a new life.
+
+Points of an order (and of its promo or referral) stay until the order's return window has passed
+(``transfer.min_lot_age_days``): a cancellation within it must find them on the member who earned them,
+or it leaves a debt nobody will pay (issue 13 item 12).
 """
 
 from __future__ import annotations
@@ -10,11 +14,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from shared.ledger import Account, Credit, LotChange, Movement, credit, spend
+from shared.errors import InsufficientPoints, Unprocessable
+from shared.ledger import Account, Credit, Lot, LotChange, Movement, credit, expiry_order, spend
 
 SOURCE = "transfer"
+RETURNABLE = frozenset({"order", "promo", "referral"})  # lots a cancellation of their order takes back
+
+
+def settled(lot: Lot, now: datetime, min_age: timedelta) -> bool:
+    """Whether the lot's points may leave the member: not earned on an order that may still be returned."""
+    return lot.source not in RETURNABLE or lot.earned_at + min_age <= now
+
+
+def _settled_part(account: Account, now: datetime, min_age: timedelta) -> Account:
+    """The account with only its settled lots: holds and debt count against these points."""
+    return replace(account, lots=tuple(lot for lot in account.lots if settled(lot, now, min_age)))
+
+
+def transferable(account: Account, now: datetime, min_age: timedelta) -> int:
+    """How many points may be sent now: spendable settled points less holds and debt."""
+    return max(0, _settled_part(account, now, min_age).balances(now).available)
 
 
 def arrivals(taken: Iterable[LotChange], now: datetime) -> list[Credit]:
@@ -26,11 +47,25 @@ def arrivals(taken: Iterable[LotChange], now: datetime) -> list[Credit]:
 
 
 def move_points(
-    sender: Account, recipient: Account, points: int, now: datetime
+    sender: Account, recipient: Account, points: int, now: datetime, *, min_lot_age: timedelta
 ) -> tuple[Account, Movement, Account, Movement]:
     """Both accounts after the transfer and one movement on each side (``transfer_out`` / ``transfer_in``).
 
-    Raises ``InsufficientPoints`` when the sender's available balance is below ``points``."""
-    sender, out = spend(sender, points, now)
+    Raises ``InsufficientPoints`` when the sender's available balance is below ``points``, and 422
+    ``points_not_yet_transferable`` when it suffices but the points past the return window do not."""
+    available = sender.balances(now).available
+    if points > available:
+        raise InsufficientPoints(f"{points} points requested, {max(0, available)} available")
+    allowed = transferable(sender, now, min_lot_age)
+    if points > allowed:
+        raise Unprocessable(
+            f"{points} points requested, {allowed} may be sent now: points of an order can be sent "
+            f"{min_lot_age.days} days after they were earned",
+            code="points_not_yet_transferable",
+            details={"transferable": allowed, "min_lot_age_days": min_lot_age.days},
+        )
+    spent, out = spend(_settled_part(sender, now, min_lot_age), points, now)
+    recent = [lot for lot in sender.lots if not settled(lot, now, min_lot_age)]
+    sender = replace(spent, lots=expiry_order((*spent.lots, *recent)))
     recipient, incoming = credit(recipient, "transfer_in", arrivals(out.lots, now), now)
-    return sender, replace(out, kind="transfer_out"), recipient, incoming
+    return sender, replace(out, kind="transfer_out", balance_after=sender.balance), recipient, incoming

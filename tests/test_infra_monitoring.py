@@ -65,7 +65,9 @@ def test_log_retention_is_a_month_in_dev_and_a_year_in_prod() -> None:
 
 def test_every_alarm_notifies_the_ops_topic_on_alarm_and_on_recovery() -> None:
     alarms = _alarms()
-    assert len(alarms) == 2 * len(function_ids()) + 6
+    assert (
+        len(alarms) == 2 * len(function_ids()) + 7
+    )  # DLQ, queue age, webhook 5xx, expiry late and missing, notifications, hold codes
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "OpsTopic"}], name
         assert alarm["AlarmName"]["Fn::Sub"].startswith("loyalty-${Stage}-"), name

@@ -12,11 +12,13 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -41,6 +43,7 @@ from shared.dal.models import (
 )
 from shared.errors import BadRequest, Transient
 from shared.ledger import Account, Hold, Lot, LotChange, Movement
+from shared.orders import Returned
 from shared.records import (
     Commit,
     CounterRecord,
@@ -269,25 +272,42 @@ def _profile_from(item: ProfileItem) -> Profile:
     return Profile(item.member_id, item.email, item.phone, item.name, item.birthday, consent)
 
 
-def _profile_item(tenant: str, profile: Profile, at: datetime) -> ProfileItem:
+@dataclass(frozen=True)
+class _Patch:
+    """An UpdateItem of ``item``'s key that SETs only ``actions`` (a transaction's ``tx.update``)."""
+
+    item: Model
+    actions: list[Action]
+
+
+def _profile_patch(tenant: str, profile: Profile, at: datetime) -> _Patch:
+    """A profile write as a patch: the contact fields ``profile`` names (with their look-up keys) and the consent
+    channels it names; a channel never stored starts on. Nothing else on the item is touched, so writers of
+    different fields (an order's contact data, a merchant's opt-out) never undo each other, whatever they read."""
     pk = member_pk(tenant, profile.member_id)
-    return ProfileItem(
-        pk,
-        "PROFILE",
-        member_id=profile.member_id,
-        email=profile.email,
-        phone=profile.phone,
-        name=profile.name,
-        birthday=profile.birthday,
-        consent_email=profile.consent.get("email", True),
-        consent_sms=profile.consent.get("sms", True),
-        consent_call=profile.consent.get("call", True),
-        email_key=contact_key(tenant, profile.email) if profile.email else None,
-        phone_key=contact_key(tenant, profile.phone) if profile.phone else None,
-        bday_key=birthday_key(profile.birthday[5:10], shard_of(pk)) if profile.birthday else None,
-        referral_key=referral_key(tenant, code_of(tenant, profile.member_id)),
-        updated_at=at,
-    )
+    actions: list[Action] = [
+        LedgerTable.type.set(ProfileItem),
+        ProfileItem.member_id.set(profile.member_id),
+        ProfileItem.referral_key.set(referral_key(tenant, code_of(tenant, profile.member_id))),
+        ProfileItem.updated_at.set(at),
+    ]
+    if profile.email is not None:
+        actions += [ProfileItem.email.set(profile.email), ProfileItem.email_key.set(contact_key(tenant, profile.email))]
+    if profile.phone is not None:
+        actions += [ProfileItem.phone.set(profile.phone), ProfileItem.phone_key.set(contact_key(tenant, profile.phone))]
+    if profile.name is not None:
+        actions.append(ProfileItem.name.set(profile.name))
+    if profile.birthday is not None:
+        bday = birthday_key(profile.birthday[5:10], shard_of(pk))
+        actions += [ProfileItem.birthday.set(profile.birthday), ProfileItem.bday_key.set(bday)]
+    for channel, attribute in (
+        ("email", ProfileItem.consent_email),
+        ("sms", ProfileItem.consent_sms),
+        ("call", ProfileItem.consent_call),
+    ):
+        given = profile.consent.get(channel)
+        actions.append(attribute.set(attribute | True if given is None else given))
+    return _Patch(ProfileItem(pk, "PROFILE"), actions)
 
 
 def _counter_write(tenant: str, counter: CounterRecord, at: datetime) -> tuple[Model, Any, str | None]:
@@ -315,6 +335,10 @@ def _refund_from(item: RefundItem) -> RefundRecord:
         int(item.restored_points),
         item.created_at,
         item.event_id,
+        returned=tuple(
+            Returned(sku=sku, quantity=quantity, amount_minor=amount)
+            for sku, quantity, amount in json.loads(item.returned or "[]")
+        ),
     )
 
 
@@ -350,7 +374,7 @@ class DynamoLedgerStore:
     def load_order(self, tenant: str, order_id: str) -> OrderState:
         scope = f"ORDER#{order_id}"
         items = self._guard(lambda: list(LedgerTable.query(scope_pk(tenant, scope), consistent_read=True)))
-        paid, voided, redemption, refunds = None, False, None, []
+        paid, voided, redemption, refunds, referral = None, False, None, [], []
         for item in items:
             if isinstance(item, OrderVoidItem):
                 voided = True
@@ -358,11 +382,18 @@ class DynamoLedgerStore:
                 refunds.append(_refund_from(item))
             elif isinstance(item, EntryItem) and item.sk == "PAID":
                 paid = _entry_from(item, scope)
+            elif isinstance(item, EntryItem) and "REFERRAL#" in item.sk:
+                referral.append(_entry_from(item, scope))
             elif isinstance(item, EntryItem) and item.sk == "REDEEM":
                 entry = _entry_from(item, scope)
-                redemption = Redemption(-entry.movement.delta, entry.movement.lots, entry.details.get("hold_id"))
+                redemption = Redemption(
+                    points=-entry.movement.delta,
+                    lots=entry.movement.lots,
+                    hold_id=entry.details.get("hold_id"),
+                    member_id=entry.member_id,
+                )
         refunds.sort(key=lambda r: r.refunded_minor)
-        return OrderState(paid, voided, redemption, tuple(refunds))
+        return OrderState(paid, voided, redemption, tuple(refunds), tuple(referral))
 
     def get_hold(self, tenant: str, hold_id: str) -> HoldRecord | None:
         try:
@@ -383,9 +414,9 @@ class DynamoLedgerStore:
         at = clock_now()
         self._transact(self._writes(tenant, first, at) + self._writes(tenant, second, at))
 
-    def _writes(self, tenant: str, commit: Commit, at: datetime) -> list[tuple[Model, Any, str | None]]:
-        """The items of one member's commit: (item, condition, duplicate key)."""
-        writes: list[tuple[Model, Any, str | None]] = []
+    def _writes(self, tenant: str, commit: Commit, at: datetime) -> list[tuple[Model | _Patch, Any, str | None]]:
+        """The items of one member's commit: (item or patch, condition, duplicate key)."""
+        writes: list[tuple[Model | _Patch, Any, str | None]] = []
         if commit.account is not None:
             acc = _account_item(tenant, commit.account, at)
             cond = (
@@ -414,7 +445,7 @@ class DynamoLedgerStore:
             )
             writes.append((void, OrderVoidItem.pk.does_not_exist(), f"ORDER#{commit.void_order}/PAID"))
         if commit.profile is not None:
-            writes.append((_profile_item(tenant, commit.profile, at), None, None))
+            writes.append((_profile_patch(tenant, commit.profile, at), None, None))  # a patch: see _profile_patch
         if commit.counter is not None:
             writes.append(_counter_write(tenant, commit.counter, at))
         return writes
@@ -446,7 +477,9 @@ class DynamoLedgerStore:
         return [change for item in items if isinstance(item, EntryItem) for change in _changes(item.lots)]
 
     def save_profile(self, tenant: str, profile: Profile) -> None:
-        self._guard(lambda: _profile_item(tenant, profile, clock_now()).save())
+        """Write the fields ``profile`` names and nothing else (one UpdateItem, see ``_profile_patch``)."""
+        patch = _profile_patch(tenant, profile, clock_now())
+        self._guard(lambda: patch.item.update(actions=patch.actions))
 
     def history(self, tenant: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:
         hist_pk = member_pk(tenant, member_id)
@@ -580,6 +613,9 @@ class DynamoLedgerStore:
             created_at=at,
             abc_pk=abc_pk(tenant, refund.order_id) if refund.order_paid_at else None,
             abc_at=refund.order_paid_at,
+            returned=json.dumps([[r.sku, r.quantity, r.amount_minor] for r in refund.returned])
+            if refund.returned
+            else None,
         )
 
     @staticmethod
@@ -596,11 +632,16 @@ class DynamoLedgerStore:
             ttl=int((hold.expires_at + timedelta(days=HOLD_RECORD_DAYS)).timestamp()),
         )
 
-    def _transact(self, writes: list[tuple[Model, Any, str | None]]) -> None:
+    def _transact(self, writes: list[tuple[Model | _Patch, Any, str | None]]) -> None:
+        # PynamoDB sends the puts before the updates; the cancellation reasons follow that order
+        writes = [w for w in writes if not isinstance(w[0], _Patch)] + [w for w in writes if isinstance(w[0], _Patch)]
         try:
             with TransactWrite(connection=LedgerTable._get_connection().connection) as tx:
                 for item, condition, _ in writes:
-                    tx.save(item, condition=condition)
+                    if isinstance(item, _Patch):
+                        tx.update(item.item, actions=item.actions, condition=condition)
+                    else:
+                        tx.save(item, condition=condition)
         except TransactWriteError as exc:
             reasons = [r.code if r else None for r in exc.cancellation_reasons]
             for (_, _, dup_key), code in zip(writes, reasons, strict=False):

@@ -58,8 +58,19 @@ class TenantItem(TenantsTable, discriminator="tenant"):
     status_reason = UnicodeAttribute(null=True)  # the operator's note on the last suspension
     status_changed_at = IsoTime(null=True)
     api_key_hashes = ListAttribute(of=UnicodeAttribute)  # sha256 hex of each valid key
+    retiring_api_keys = MapAttribute[str, Any](null=True)  # sha256 hex -> end of its grace period (ops rotate-key)
     webhook_secrets = MapAttribute[str, Any]()  # platform -> [secret, ...] (newest first)
+    email_from = UnicodeAttribute(null=True)  # the SES sender bound by the operator (ops set-sender)
+    staff_topic_arn = UnicodeAttribute(null=True)  # the managers' topic bound by the operator (ops set-staff-topic)
     created_at = IsoTime()
+
+
+class SenderClaimItem(TenantsTable, discriminator="sender_claim"):
+    """A sender domain (or an address in the platform's domain) bound to one tenant (pk ``SENDER#<claim>``, sk
+    ``SENDER``), written in the same transaction as the tenant's ``email_from``."""
+
+    tenant_id = UnicodeAttribute()
+    claimed_at = IsoTime()
 
 
 class ProgramItem(TenantsTable, discriminator="program"):
@@ -308,6 +319,7 @@ class RefundItem(LedgerTable, discriminator="refund"):
     created_at = IsoTime()
     abc_pk = UnicodeAttribute(null=True)  # the abc_paid index, at the refunded order's paid time
     abc_at = IsoTime(null=True)
+    returned = UnicodeAttribute(null=True)  # JSON [[sku, quantity, amount_minor], ...]: items returned so far
 
 
 class HoldItem(LedgerTable, discriminator="hold"):

@@ -1,4 +1,8 @@
-"""DynamoDB store of tenants: one partition per tenant holding its record and program versions."""
+"""DynamoDB store of tenants: one partition per tenant holding its record and program versions.
+
+The operator's settings (``email_from``, ``staff_topic_arn``) live on the record only; a loaded program version
+shows the record's values, whatever a version written before they were the operator's holds. A bound sender's claim
+(``SENDER#<domain>``) is its own partition, so that one domain serves one tenant."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from shared import clock
 from shared.dal.ledger_store import StoreUnavailable
-from shared.dal.models import ProgramItem, TenantItem, TenantsTable, VipTenantItem
+from shared.dal.models import ProgramItem, SenderClaimItem, TenantItem, TenantsTable, VipTenantItem
 from shared.errors import Conflict
-from shared.program import ProgramSettings, ProgramVersion
+from shared.program import OPERATOR_SETTINGS, ProgramSettings, ProgramVersion
 from shared.tenants import Tenant
 
 VIP_REGISTRY = "REGISTRY#vip"
@@ -34,7 +39,7 @@ def _program_item(tenant_id: str, version: ProgramVersion) -> ProgramItem:
         f"PROGRAM#{version.version:06d}",
         version=version.version,
         effective_at=version.effective_at,
-        settings=version.settings.model_dump(mode="json"),
+        settings=version.settings.model_dump(mode="json", exclude=set(OPERATOR_SETTINGS)),
         created_at=version.effective_at,
     )
 
@@ -46,21 +51,27 @@ class DynamoTenantStore:
             items = list(TenantsTable.query(tenant_pk(tenant_id)))  # one Query: record + all versions
         except PynamoDBException as exc:
             raise StoreUnavailable(f"storage failed: {type(exc).__name__}") from exc
-        for item in items:
-            if isinstance(item, TenantItem):
-                record = item
-            elif isinstance(item, ProgramItem):
-                settings = ProgramSettings.model_validate(_ints(item.settings.as_dict()))
-                programs.append(
-                    ProgramVersion(version=int(item.version), effective_at=item.effective_at, settings=settings)
-                )
-        if record is None or not programs:
+        record = next((item for item in items if isinstance(item, TenantItem)), None)
+        if record is None:
             return None
-        secrets = {k: list(v) for k, v in record.webhook_secrets.as_dict().items()}
-        hashes = tuple(str(h) for h in record.api_key_hashes)
-        return Tenant(record.tenant_id, record.status, hashes, secrets, tuple(programs))
+        bound: dict[str, str | None] = {"email_from": record.email_from, "staff_topic_arn": record.staff_topic_arn}
+        programs = [_program_version(item, bound) for item in items if isinstance(item, ProgramItem)]
+        if not programs:
+            return None
+        retiring = record.retiring_api_keys.as_dict() if record.retiring_api_keys else {}
+        return Tenant(
+            tenant_id=record.tenant_id,
+            status=record.status,
+            api_key_hashes=tuple(str(h) for h in record.api_key_hashes),
+            webhook_secrets={k: list(v) for k, v in record.webhook_secrets.as_dict().items()},
+            programs=tuple(programs),
+            email_from=record.email_from,
+            staff_topic_arn=record.staff_topic_arn,
+            retiring_keys={str(h): clock.parse_ts(str(until)) for h, until in retiring.items()},
+        )
 
-    def create(self, tenant: Tenant) -> None:
+    def create(self, tenant: Tenant, sender_claim: str | None = None) -> None:
+        """The record, the first program version and the sender's claim, in one transaction."""
         item = TenantItem(
             tenant_pk(tenant.tenant_id),
             "TENANT",
@@ -68,6 +79,8 @@ class DynamoTenantStore:
             status=tenant.status,
             api_key_hashes=list(tenant.api_key_hashes),
             webhook_secrets=tenant.webhook_secrets,
+            email_from=tenant.email_from,
+            staff_topic_arn=tenant.staff_topic_arn,
             created_at=tenant.programs[0].effective_at,
         )
         try:
@@ -76,38 +89,77 @@ class DynamoTenantStore:
                 tx.save(_program_item(tenant.tenant_id, tenant.programs[0]), condition=ProgramItem.pk.does_not_exist())
                 if tenant.programs[0].settings.vip is not None:
                     tx.save(_vip_item(tenant.tenant_id, True, tenant.programs[0]))
+                if sender_claim:
+                    _claim_sender(tx, tenant.tenant_id, sender_claim)
         except TransactWriteError as exc:
-            reasons = {r.code for r in exc.cancellation_reasons if r}
-            if "ConditionalCheckFailed" in reasons:
+            reasons = [r.code if r else None for r in exc.cancellation_reasons]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise Conflict(f"tenant {tenant.tenant_id} exists", code="tenant_exists") from exc
+            if "ConditionalCheckFailed" in reasons:
+                raise _bound_elsewhere(sender_claim) from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+    def set_api_keys(self, tenant_id: str, hashes: tuple[str, ...], retiring: dict[str, datetime]) -> None:
+        """Replace the key hashes and the keys in their grace period with one UpdateItem."""
+        grace = {h: clock.iso(until) for h, until in retiring.items()}
+        self._update(
+            tenant_id,
+            TenantItem.api_key_hashes.set(list(hashes)),  # type: ignore[arg-type]
+            TenantItem.retiring_api_keys.set(grace) if grace else TenantItem.retiring_api_keys.remove(),
+        )
+
+    def bind_staff_topic(self, tenant_id: str, topic_arn: str | None) -> None:
+        self._update(
+            tenant_id,
+            TenantItem.staff_topic_arn.set(topic_arn) if topic_arn else TenantItem.staff_topic_arn.remove(),
+        )
+
+    def bind_sender(self, tenant_id: str, address: str | None, claim: str | None, previous: str | None) -> None:
+        """Claim the sender's domain for the tenant (a transaction: the record exists, no other tenant holds the
+        claim), then set the record's sender, then release the previous claim. Each step is idempotent, and a
+        failure between them leaves at worst a claim the tenant no longer uses: run the command again."""
+        if claim:
+            self._claim_sender(tenant_id, claim)
+        self._update(tenant_id, TenantItem.email_from.set(address) if address else TenantItem.email_from.remove())
+        if previous and previous != claim:
+            released = SenderClaimItem.pk.does_not_exist() | (SenderClaimItem.tenant_id == tenant_id)
+            try:
+                SenderClaimItem(f"SENDER#{previous}", "SENDER").delete(condition=released)
+            except DeleteError as exc:
+                raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+    @staticmethod
+    def _claim_sender(tenant_id: str, claim: str) -> None:
+        record = TenantItem(tenant_pk(tenant_id), "TENANT")
+        try:
+            with TransactWrite(connection=TenantsTable._get_connection().connection) as tx:
+                tx.condition_check(TenantItem, record.pk, record.sk, condition=TenantItem.pk.exists())
+                _claim_sender(tx, tenant_id, claim)
+        except TransactWriteError as exc:
+            reasons = [r.code if r else None for r in exc.cancellation_reasons]  # the check first, then the put
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
+            if "ConditionalCheckFailed" in reasons:
+                raise _bound_elsewhere(claim) from exc
+            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+    def _update(self, tenant_id: str, *actions: Any) -> None:
+        """One UpdateItem on the tenant's record, which must exist."""
+        try:
+            TenantItem(tenant_pk(tenant_id), "TENANT").update(actions=list(actions), condition=TenantItem.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
             raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
     def set_webhook_secrets(self, tenant_id: str, platform: str, secrets: list[str]) -> None:
         """Replace one platform's secrets with one UpdateItem (the other platforms' are untouched)."""
-        item = TenantItem(tenant_pk(tenant_id), "TENANT")
-        try:
-            item.update(
-                actions=[TenantItem.webhook_secrets[platform].set(secrets)],  # type: ignore[index]
-                condition=TenantItem.pk.exists(),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
-            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+        self._update(tenant_id, TenantItem.webhook_secrets[platform].set(secrets))  # type: ignore[index]
 
     def set_status(self, tenant_id: str, status: str, reason: str | None, at: datetime) -> None:
         """One UpdateItem on the tenant's record, which must exist."""
-        item = TenantItem(tenant_pk(tenant_id), "TENANT")
         reason_action = TenantItem.status_reason.set(reason) if reason else TenantItem.status_reason.remove()
-        try:
-            item.update(
-                actions=[TenantItem.status.set(status), TenantItem.status_changed_at.set(at), reason_action],
-                condition=TenantItem.pk.exists(),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict(f"tenant {tenant_id} does not exist", code="tenant_not_found") from exc
-            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+        self._update(tenant_id, TenantItem.status.set(status), TenantItem.status_changed_at.set(at), reason_action)
 
     def add_program(self, tenant_id: str, version: ProgramVersion, vip_registry: bool | None = None) -> None:
         """Save a new version; with ``vip_registry`` not None, in the same transaction list the tenant in the VIP
@@ -136,6 +188,23 @@ class DynamoTenantStore:
         except DeleteError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+
+def _program_version(item: ProgramItem, bound: dict[str, str | None]) -> ProgramVersion:
+    """A stored version with the operator's settings of the record (a version saved before they were the
+    operator's may hold a merchant's value: it is never used)."""
+    stored = {k: v for k, v in _ints(item.settings.as_dict()).items() if k not in OPERATOR_SETTINGS}
+    settings = ProgramSettings.model_validate({**stored, **bound})
+    return ProgramVersion(version=int(item.version), effective_at=item.effective_at, settings=settings)
+
+
+def _claim_sender(tx: TransactWrite, tenant_id: str, claim: str) -> None:
+    item = SenderClaimItem(f"SENDER#{claim}", "SENDER", tenant_id=tenant_id, claimed_at=clock.now())
+    tx.save(item, condition=SenderClaimItem.pk.does_not_exist() | (SenderClaimItem.tenant_id == tenant_id))
+
+
+def _bound_elsewhere(claim: str | None) -> Conflict:
+    return Conflict(f"the sender domain {claim} is bound to another tenant", code="sender_bound_elsewhere")
 
 
 def _ints(value: Any) -> Any:

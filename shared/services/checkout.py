@@ -116,6 +116,9 @@ class CheckoutService:
                 return self._captured(
                     hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor
                 )
+            if state.paid is not None or state.voided:  # points spent now would be on no order's record
+                code = "order_cancelled" if state.voided else "order_already_paid"
+                raise Conflict("the order was paid or cancelled without these points; release the hold", code=code)
             member = self.store.load_member(tenant.tenant_id, hold.member_id)
             wanted = hold.points if points is None else points
             account, expiring = expire_due(member.account, now)

@@ -273,7 +273,7 @@ class GrantService:
         notice = GrantNotice(tenant.tenant_id, name, grant.points, grant.reason, day, program.language)
         if channel == "email":
             template = f"{self.config.template_prefix}-{program.language}"
-            sender = program.email_from or self.config.email_from
+            sender = tenant.email_from or self.config.email_from  # bound by the operator, else the platform's
             return self.notifier.email(address, sender, template, grant_email_data(notice))
         return self.notifier.sms(address, grant_sms_text(notice), program.sms_sender_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from shared.errors import NotFound
@@ -69,17 +69,17 @@ class MemberService:
         return self.store.find_members(tenant_id, email=email, phone=phone)
 
     def update_contact(self, tenant_id: str, member_id: str, update: ContactUpdate) -> Profile:
-        """Fields present in the request replace the stored ones; absent fields stay."""
-        member = self.store.load_member(tenant_id, member_id)
-        old = member.profile or Profile(member_id)
-        consent = {"email": True, "sms": True, "call": True, **old.consent, **(update.consent or {})}
-        profile = replace(
-            old,
-            email=update.email if update.email is not None else old.email,
-            phone=update.phone if update.phone is not None else old.phone,
-            name=update.name if update.name is not None else old.name,
-            birthday=update.birthday if update.birthday is not None else old.birthday,
-            consent=consent,
+        """Fields present in the request replace the stored ones; absent fields and consent channels stay.
+
+        Only the named fields are written (one UpdateItem, not a put of the profile read before), so an order's
+        contact data written meanwhile is kept; the answer is the profile read back after the write."""
+        patch = Profile(
+            member_id=member_id,
+            email=update.email,
+            phone=update.phone,
+            name=update.name,
+            birthday=update.birthday,
+            consent=dict(update.consent or {}),
         )
-        self.store.save_profile(tenant_id, profile)
-        return profile
+        self.store.save_profile(tenant_id, patch)
+        return self.store.load_member(tenant_id, member_id).profile or patch

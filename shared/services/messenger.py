@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from shared.notify.aws import Delivery, Notifier
 from shared.observability import logger, metrics, redact
-from shared.program import ProgramSettings
 from shared.records import Member, NotificationRecord
 from shared.reminders import next_sms_window, sms_window_open
 from shared.services.jobs import MemberOutcome
@@ -77,15 +76,17 @@ class Messenger:
         claim = _claim(member, msg, record, now)
         if not self.store.claim_notification(tenant.tenant_id, claim, record):
             return Step("deferred", now + RETRY_DELAY)  # an overlapping run claimed it first
-        delivery = self._deliver(program, msg, address)
+        delivery = self._deliver(tenant, msg, address)
         self._finish(tenant, claim, delivery, now)
         retry = now + RETRY_DELAY if delivery.status == "failed" else None
         return _log(member, msg, Step(delivery.status, retry, delivery.cost_usd_micros, delivery.message_id))
 
-    def _deliver(self, program: ProgramSettings, msg: Outgoing, address: str) -> Delivery:
+    def _deliver(self, tenant: Tenant, msg: Outgoing, address: str) -> Delivery:
+        """E-mail from the sender the operator bound to the tenant (else the platform's), never a program value."""
+        program = tenant.current.settings
         if msg.channel == "email":
             template = f"{self.mail.template_namespace}-{msg.template}-{program.language}"
-            return self.notifier.email(address, program.email_from or self.mail.email_from, template, msg.data or {})
+            return self.notifier.email(address, tenant.email_from or self.mail.email_from, template, msg.data or {})
         return self.notifier.sms(address, msg.text, program.sms_sender_id)
 
     def _finish(self, tenant: Tenant, claim: NotificationRecord, delivery: Delivery, now: datetime) -> None:

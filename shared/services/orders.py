@@ -7,6 +7,7 @@ key taken and answers with the first result instead of applying twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -16,13 +17,21 @@ from shared.dal.ledger_store import Duplicate
 from shared.errors import NotFound, Unprocessable
 from shared.hold_codes import hold_id_for
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
-from shared.orders import OrderRecord, RefundTotals, earn_credits, max_redeemable, plan_refund
+from shared.orders import (
+    OrderRecord,
+    RefundTotals,
+    earn_credits,
+    max_redeemable,
+    plan_refund,
+    restore_credits,
+)
 from shared.program import ProgramSettings
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
-from shared.referral import bonus, normalize
-from shared.rules import Cart, Earning, earn
-from shared.services.store import LedgerStore, bumped, expire_due, with_retries
-from shared.standing import after_paid, after_refund, month_key, standing_of
+from shared.rules import Cart, Earning, Line, earn
+from shared.services.referrals import Referee, Referrals
+from shared.services.returns import recorded_lines, recorded_standing, reverse_target
+from shared.services.store import LedgerStore, bumped, expire_born, expire_due, with_retries
+from shared.standing import Gained, after_paid, after_refund, month_key, standing_of
 from shared.tenants import Tenant
 
 
@@ -46,32 +55,7 @@ class PaidOrderIn:
     hold_id: str | None
     paid_at: datetime
     hold_code: str | None = None  # a platform order's discount code that may name one of our holds
-
-
-@dataclass(frozen=True)
-class ReferralIn:
-    """A referral code on a paid order, resolved: ``referrer_id`` None means ignored, for ``ignored``."""
-
-    code: str
-    referrer_id: str | None
-    ignored: str | None
-    referrer_points: int = 0
-    referee_points: int = 0
-
-    def applies(self, before: Account) -> bool:
-        """Only the customer's first paid order earns the referral (``paid_orders`` before this one)."""
-        return self.referrer_id is not None and before.paid_orders == 0
-
-    def recorded(self, applied: bool) -> dict[str, Any]:
-        """What the PAID entry keeps about the code."""
-        if applied:
-            return {
-                "code": self.code,
-                "referrer_id": self.referrer_id,
-                "referrer_points": self.referrer_points,
-                "referee_points": self.referee_points,
-            }
-        return {"code": self.code, "ignored": self.ignored or "not_first_order"}
+    code_owner: str | None = None  # set when that hold is another member's (the code was passed on)
 
 
 @dataclass(frozen=True)
@@ -131,28 +115,34 @@ def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
         d["points_earned"],
         d["points_redeemed"],
         balance=d.get("answered_balance", paid.movement.balance_after),
+        reason=d.get("code_charge"),
     )
 
 
 def _merged_profile(member: Member, customer: CustomerIn) -> Profile | None:
-    """The profile with the contact data this order carries, or None when nothing changed."""
-    if member.profile is None and not (customer.email or customer.phone or customer.name or customer.birthday):
-        return None  # nothing to store: no empty profile item for a customer without contact data
-    old = member.profile or Profile(customer.member_id)
-    new = replace(
-        old,
-        email=customer.email or old.email,
-        phone=customer.phone or old.phone,
-        name=customer.name or old.name,
-        birthday=customer.birthday or old.birthday,
+    """The contact data this order carries that differs from the profile read, as a patch (None: nothing to write,
+    and no empty profile item for a customer without contact data). The store writes only the fields it names,
+    never consent, so a merchant's opt-out landing after this order's read is not undone."""
+    stored = member.profile or Profile(member_id=customer.member_id)
+
+    def news(carried: str | None, old: str | None) -> str | None:
+        return carried if carried and carried != old else None
+
+    patch = Profile(
+        member_id=customer.member_id,
+        email=news(customer.email, stored.email),
+        phone=news(customer.phone, stored.phone),
+        name=news(customer.name, stored.name),
+        birthday=news(customer.birthday, stored.birthday),
     )
-    return None if new == member.profile else new
+    return None if patch == Profile(member_id=customer.member_id) else patch
 
 
 class OrderService:
     def __init__(self, store: LedgerStore, attempts: int) -> None:
         self.store = store
         self.attempts = attempts
+        self.referrals = Referrals(store)
 
     # -- order.paid ------------------------------------------------------------------------------
 
@@ -170,7 +160,9 @@ class OrderService:
                 hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
             ):
                 raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
-        referral = self._referral_of(tenant, order, program)
+        customer = order.customer
+        referee = Referee(member_id=customer.member_id, email=customer.email, phone=customer.phone)
+        referral = self.referrals.resolve(tenant, customer.referral_code, referee, program)
 
         def step() -> OrderResult:
             state = self.store.load_order(tenant.tenant_id, order.order_id)
@@ -178,6 +170,10 @@ class OrderService:
                 return OrderResult("ignored", order.order_id, reason="order_cancelled")
             if state.paid:
                 return _paid_result(state.paid, "duplicate")
+            if state.redemption and state.redemption.member_id != order.customer.member_id:
+                raise Unprocessable(
+                    "the points redeemed on this order belong to another member", code="redemption_of_another_member"
+                )
             member = self.store.load_member(tenant.tenant_id, order.customer.member_id)
             account, entries = expire_due(member.account, now)
             account, redeemed_entries, redeemed = self._redeem(order, hold, state, account, program, now)
@@ -191,11 +187,22 @@ class OrderService:
             else:
                 account, movement = _zero(account, "earn")
             cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
-            account = after_paid(account, program, cash_paid, order.paid_at, standing)
-            refers = referral is not None and referral.applies(member.account)
+            qualifies = earning.eligible_minor >= program.min_check_minor
+            gained_from = account
+            account = after_paid(account, program, cash_paid, order.paid_at, standing, starts_boost=qualifies)
+            offered, counter = referral, None
+            refers = offered is not None and offered.applies(member.account) and qualifies
+            if refers and offered is not None:
+                offered, counter = self.referrals.allowance(tenant, offered, order.paid_at, program)
             details = _paid_details(order, redeemed, earning, movement, program, version.version)
-            if referral is not None:
-                details["referral"] = referral.recorded(refers)
+            details.update(_gained(gained_from, account))
+            if order.cart.lines:  # what a refund by item recomputes (shared.services.returns)
+                details.update(lines=recorded_lines(order.cart), standing=recorded_standing(standing))
+            if offered is not None:
+                details["referral"] = offered.recorded(refers, qualifies)
+            charge = _code_charge(order, redeemed_entries)
+            if charge:
+                details["code_charge"] = charge
             paid = EntryRecord(
                 _order_scope(order.order_id),
                 "PAID",
@@ -209,9 +216,12 @@ class OrderService:
             at = len(entries)
             entries.append(paid)
             partner = None
-            if refers and referral is not None:
-                account, partner = self._refer(tenant, referral, account, entries, order, program, now)
-            account = _expire_born(account, entries, now)
+            if refers and offered is not None:
+                scope = _order_scope(order.order_id)
+                account, partner = self.referrals.refer(
+                    tenant, offered, counter, account, entries, scope, order.paid_at, now
+                )
+            account = expire_born(account, entries, now)
             if account.balance != movement.balance_after:  # the answer is what the view shows after this write
                 paid = entries[at] = replace(paid, details={**details, "answered_balance": account.balance})
             commit = Commit(
@@ -229,56 +239,6 @@ class OrderService:
 
         return with_retries(self.attempts, step, lambda dup: self._after_duplicate(tenant, order.order_id, dup))
 
-    def _referral_of(self, tenant: Tenant, order: PaidOrderIn, program: ProgramSettings) -> ReferralIn | None:
-        """Who a first order's ``referral_code`` names. A bad code never fails the order: it is recorded as ignored."""
-        given = order.customer.referral_code
-        if not given:
-            return None
-        rule = program.referral
-        if rule is None:
-            return ReferralIn(given, None, "no_referral_program")
-        code = normalize(given)
-        found = self.store.referred_by(tenant.tenant_id, code) if code else []
-        if len(found) != 1:  # unknown, or (rarely) a code two members share: nobody can be credited
-            return ReferralIn(given, None, "unknown_code")
-        if found[0] == order.customer.member_id:
-            return ReferralIn(given, None, "self_referral")
-        return ReferralIn(given, found[0], None, rule.referrer_points, rule.referee_points)
-
-    def _refer(
-        self,
-        tenant: Tenant,
-        referral: ReferralIn,
-        account: Account,
-        entries: list[EntryRecord],
-        order: PaidOrderIn,
-        program: ProgramSettings,
-        now: datetime,
-    ) -> tuple[Account, Commit | None]:
-        """The referee's bonus (appended to ``entries``) and the referrer's commit: both in the order's scope,
-        so the order's business key makes the pair happen once."""
-        assert referral.referrer_id is not None
-        scope = _order_scope(order.order_id)
-        granted = bonus(referral.referee_points, order.paid_at, program)
-        if granted:
-            account, movement = credit(account, "referral", granted, now)
-            details = {"referrer_id": referral.referrer_id, "code": referral.code}
-            entries.append(
-                EntryRecord(scope, "REFERRAL#REFEREE", account.member_id, movement, order.order_id, now, None, details)
-            )
-        reward = bonus(referral.referrer_points, order.paid_at, program)
-        if not reward:
-            return account, None
-        referrer = self.store.load_member(tenant.tenant_id, referral.referrer_id)
-        r_account, r_entries = expire_due(referrer.account, now)
-        r_account, movement = credit(r_account, "referral", reward, now)
-        details = {"referee_id": account.member_id, "order_id": order.order_id}
-        r_entries.append(
-            EntryRecord(scope, "REFERRAL#REFERRER", referral.referrer_id, movement, order.order_id, now, None, details)
-        )
-        r_account = bumped(_expire_born(r_account, r_entries, now), tenant.current.settings, now)
-        return account, Commit(referral.referrer_id, r_account, referrer.account.version, tuple(r_entries))
-
     def _by_code(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
         """A platform order whose discount code names a hold of this customer redeems that hold's points.
 
@@ -286,9 +246,11 @@ class OrderService:
         discount is added back. Any other code (the shop's own discounts) leaves the order as it is."""
         hold_id = hold_id_for(order.hold_code or "")
         hold = self.store.get_hold(tenant.tenant_id, hold_id) if hold_id else None
-        if hold is None or hold.member_id != order.customer.member_id:
-            return order, None
+        if hold is None:
+            return replace(order, hold_code=None), None
         cart = replace(order.cart, total_minor=order.cart.total_minor + hold.discount_minor)
+        if hold.member_id != order.customer.member_id:  # a code passed on: who got the discount pays for it
+            return replace(order, hold_id=None, points_redeemed=hold.points, cart=cart, code_owner=hold.member_id), None
         return replace(order, hold_id=hold.hold_id, points_redeemed=hold.points, cart=cart), hold
 
     def _redeem(
@@ -311,6 +273,9 @@ class OrderService:
         captured = hold.hold_id if hold and account.active_hold(hold.hold_id, now) else None
         if captured:
             account, movement = capture(account, captured, wanted, now)
+        elif order.hold_code:  # the platform gave the discount already: take its points, into debt if they are gone
+            account, movement = reverse(account, wanted, now)
+            movement = replace(movement, kind="redeem")
         else:  # no hold, or it lapsed before payment: spend directly if the balance and the cap allow
             if wanted < program.min_redeem_points:
                 raise Unprocessable(f"at least {program.min_redeem_points} points per redemption", code="below_minimum")
@@ -347,6 +312,7 @@ class OrderService:
         event_id: str | None,
         now: datetime,
         cumulative_minor: int | None = None,
+        items: Sequence[Line] | None = None,
     ) -> OrderResult:
         """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order. With
         ``cumulative_minor`` (a platform's running total of cash refunded), the refund is what that total adds to
@@ -367,12 +333,11 @@ class OrderService:
                 return OrderResult("ignored", order_id, reason="order_cancelled")
             if state.paid is None:
                 if amount is None:  # cancelled before paid: block a late payment from earning
-                    self.store.commit(tenant.tenant_id, Commit("", void_order=order_id))
-                    return OrderResult("applied", order_id, reason="cancelled_before_payment")
+                    return self._cancel_unpaid(tenant, state, order_id, event_id, now)
                 raise NotFound(f"order {order_id} was never paid here", code="order_not_found")
             if state.cancelled:
                 return OrderResult("ignored", order_id, state.paid.member_id, reason="order_cancelled")
-            return self._apply_refund(tenant, state, refund_id, amount, event_id, now)
+            return self._apply_refund(tenant, state, refund_id, amount, event_id, now, items)
 
         def duplicate(dup: Duplicate) -> OrderResult | None:
             state = self.store.load_order(tenant.tenant_id, order_id)
@@ -383,6 +348,37 @@ class OrderService:
 
         return with_retries(self.attempts, step, duplicate)
 
+    def _cancel_unpaid(
+        self, tenant: Tenant, state: OrderState, order_id: str, event_id: str | None, now: datetime
+    ) -> OrderResult:
+        """Void an order never reported paid, so that a late payment earns nothing; points captured for it (a hold
+        captured at checkout) go back to their member in the same write, each piece with its lot's expiry."""
+        redemption = state.redemption
+        if redemption is None:
+            self.store.commit(tenant.tenant_id, Commit("", void_order=order_id))
+            return OrderResult("applied", order_id, reason="cancelled_before_payment")
+        program = tenant.current.settings
+        member = self.store.load_member(tenant.tenant_id, redemption.member_id)
+        account, entries = expire_due(member.account, now)
+        credits = restore_credits(redemption.lots, 0, redemption.points, now, program.restore_grace_days)
+        account, movement = credit(account, "restore", credits, now)
+        entries.append(
+            EntryRecord(
+                _order_scope(order_id), "REFUND#CANCEL#RESTORE", redemption.member_id, movement, order_id, now, event_id
+            )
+        )
+        account = bumped(expire_born(account, entries, now), program, now)
+        commit = Commit(redemption.member_id, account, member.account.version, tuple(entries), void_order=order_id)
+        self.store.commit(tenant.tenant_id, commit)
+        return OrderResult(
+            "applied",
+            order_id,
+            redemption.member_id,
+            points_restored=redemption.points,
+            balance=account.balance,
+            reason="cancelled_before_payment",
+        )
+
     def _apply_refund(
         self,
         tenant: Tenant,
@@ -391,6 +387,7 @@ class OrderService:
         amount_minor: int | None,
         event_id: str | None,
         now: datetime,
+        items: Sequence[Line] | None = None,
     ) -> OrderResult:
         assert state.paid is not None
         record = order_record(state.paid, state)
@@ -404,7 +401,10 @@ class OrderService:
         member = self.store.load_member(tenant.tenant_id, record.member_id)
         account, entries = expire_due(member.account, now)
         expired = self._expired_earned(tenant, record, member.account, entries, state.paid.movement.seq)
-        plan = plan_refund(record, before, amount_minor, now, grace, expired)
+        cumulative = before.refunded_minor + (amount_minor or 0)
+        returned = state.refunds[-1].returned if state.refunds else ()
+        target, returned = reverse_target(tenant, state.paid, returned, items, cumulative)
+        plan = plan_refund(record, before, amount_minor, now, grace, expired, target)
         scope, base = _order_scope(record.order_id), f"REFUND#{refund_id}"
         if plan.reverse_points:
             account, movement = reverse(account, plan.reverse_points, now, record.earned_lot_ids)
@@ -416,11 +416,16 @@ class OrderService:
             entries.append(
                 EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id)
             )
-            account = _expire_born(account, entries, now)
+            account = expire_born(account, entries, now)
         refunded_now = plan.refunded_minor - before.refunded_minor
         program = tenant.current.settings
         month = state.paid.details.get("spend_month") or month_key(record.paid_at, program.timezone)
-        account = bumped(after_refund(account, program, refunded_now, str(month)), program, now)
+        full = plan.refunded_minor == record.cash_paid_minor
+        partner = None
+        if full:
+            account, partner = self.referrals.take_back(tenant, state, base, account, entries, now)
+        account = after_refund(account, program, refunded_now, str(month), now, _gained_of(state.paid), full)
+        account = bumped(account, program, now)
         refund = RefundRecord(
             record.order_id,
             refund_id,
@@ -432,10 +437,13 @@ class OrderService:
             now,
             event_id,
             record.paid_at,
+            returned=returned,
         )
-        self.store.commit(
-            tenant.tenant_id, Commit(record.member_id, account, member.account.version, tuple(entries), refund=refund)
-        )
+        commit = Commit(record.member_id, account, member.account.version, tuple(entries), refund=refund)
+        if partner is None:
+            self.store.commit(tenant.tenant_id, commit)
+        else:  # the referrer loses the bonus in the same transaction as the refund, or not at all
+            self.store.commit_pair(tenant.tenant_id, commit, partner)
         return replace(_refund_result(refund, "applied"), balance=account.balance)
 
     def _expired_earned(
@@ -448,15 +456,6 @@ class OrderService:
         if own - {lot.lot_id for lot in before.lots}:
             changes += self.store.expired_since(tenant.tenant_id, record.member_id, paid_seq)
         return sum(-c.change for c in changes if c.lot_id in own)
-
-
-def _expire_born(account: Account, entries: list[EntryRecord], now: datetime) -> Account:
-    """Lots this write added already past their expiry (earned on a ``paid_at`` older than the lifetime,
-    restored with no grace) leave at once: an ``expire`` entry after the credit, in the same write, so the
-    answer's balance is the member view's and the history explains it (earn +n, then expire -n)."""
-    account, expiring = expire_due(account, now)
-    entries += expiring
-    return account
 
 
 def _paid_details(
@@ -483,6 +482,29 @@ def _paid_details(
         "restore_grace_days": program.restore_grace_days,
         "earned_lot_ids": [c.lot_id for c in movement.lots],
     }
+
+
+def _code_charge(order: PaidOrderIn, redeemed: list[EntryRecord]) -> str | None:
+    """Why a platform order's code was charged unusually (counted, alarmed): passed on, or paid into debt."""
+    if not order.hold_code:
+        return None
+    if order.code_owner:
+        return "hold_code_of_another_member"
+    return "hold_code_into_debt" if any(e.movement.debt_change > 0 for e in redeemed) else None
+
+
+def _gained(before: Account, after: Account) -> dict[str, Any]:
+    """What the order did to the standing (``shared.standing.Gained``), for its refund to undo."""
+    started = after.boost_until if after.boost_until != before.boost_until else None
+    return {"tier_before": before.tier, "boost_started_until": iso(started) if started else None}
+
+
+def _gained_of(paid: EntryRecord) -> Gained | None:
+    d = paid.details
+    if "tier_before" not in d:  # recorded before orders kept it
+        return None
+    started = d.get("boost_started_until")
+    return Gained(tier_before=d["tier_before"], boost_until=parse_ts(started) if started else None)
 
 
 def _check_redeem_value(points: int, point_value_minor: int, total_minor: int) -> None:

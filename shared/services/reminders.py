@@ -31,7 +31,7 @@ FINAL = {"sent", "invalid", "unknown", "gave_up"}
 
 @dataclass(frozen=True)
 class MailSettings:
-    email_from: str  # the platform's verified sender when the tenant has none
+    email_from: str  # the platform's verified sender when the operator bound none to the tenant
     template_prefix: str  # SES template names: <prefix>-<language>
     max_attempts: int
     template_namespace: str = "loyalty"  # the program messages' templates: <namespace>-<kind>-<language>
@@ -104,7 +104,7 @@ class ReminderService:
         zone: ZoneInfo,
         now: datetime,
     ) -> Step:
-        address = self._address(program, member, msg.channel)
+        address = self._address(tenant, member, msg.channel)
         if address is None:
             return self._log(member, msg, Step("skipped"), "no consent or no address")
         if record is not None and record.status in FINAL:
@@ -128,7 +128,8 @@ class ReminderService:
         return self._log(member, msg, step, delivery.error)
 
     @staticmethod
-    def _address(program: ProgramSettings, member: Member, channel: str) -> str | None:
+    def _address(tenant: Tenant, member: Member, channel: str) -> str | None:
+        """The member's address on the channel; for a staff call, the topic the operator bound to the tenant."""
         profile = member.profile
         if profile is None:
             return None
@@ -138,7 +139,7 @@ class ReminderService:
             return profile.phone if profile.consent.get("sms", True) else None
         if not profile.consent.get("call", True) or not profile.phone:
             return None
-        return program.staff_topic_arn
+        return tenant.staff_topic_arn
 
     def _claim(
         self, member: Member, msg: DueMessage, record: NotificationRecord | None, now: datetime
@@ -187,7 +188,7 @@ class ReminderService:
         if msg.channel == "email":
             template = f"{self.mail.template_prefix}-{program.language}"
             return self.notifier.email(
-                address, program.email_from or self.mail.email_from, template, email_data(reminder)
+                address, tenant.email_from or self.mail.email_from, template, email_data(reminder)
             )
         if msg.channel == "sms":
             return self.notifier.sms(address, sms_text(reminder), program.sms_sender_id)

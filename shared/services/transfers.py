@@ -9,7 +9,7 @@ points sent that month (replaced only if it still holds the total the limit was 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.clock import iso
 from shared.dal.ledger_store import Duplicate
@@ -69,44 +69,66 @@ class TransferService:
             recipient = self._member(tid, request.to_member_id, "recipient_not_found", "recipient")
             month = month_key(now, program.timezone)
             counter = self._counted(tid, program, request, month)
-            s_acc, s_expired = expire_due(sender.account, now)
-            r_acc, r_expired = expire_due(recipient.account, now)
-            s_acc, out, r_acc, incoming = move_points(s_acc, r_acc, request.points, now)
-            details = {
-                "transfer_id": request.transfer_id,
-                "from_member_id": request.from_member_id,
-                "to_member_id": request.to_member_id,
-                "points": request.points,
-                "month": month,
-            }
-            scope = _scope(request.transfer_id)
-            out_entry = EntryRecord(
-                scope, "OUT", sender.account.member_id, out, request.transfer_id, now, None, details
-            )
-            in_entry = EntryRecord(
-                scope, "IN", recipient.account.member_id, incoming, request.transfer_id, now, None, details
-            )
-            current = tenant.current.settings
-            self.store.commit_pair(
-                tid,
-                Commit(
-                    request.from_member_id,
-                    bumped(s_acc, current, now),
-                    sender.account.version,
-                    (*s_expired, out_entry),
-                    counter=counter,
-                ),
-                Commit(
-                    request.to_member_id, bumped(r_acc, current, now), recipient.account.version, (*r_expired, in_entry)
-                ),
-            )
-            return _recorded([out_entry, in_entry], request, "applied")
+            return self._apply(tenant, request, (sender, recipient), counter, month, now)
 
         def duplicate(_: Duplicate) -> TransferResult | None:
             done = self.store.entries(tid, _scope(request.transfer_id))
             return _recorded(done, request) if done else None
 
         return with_retries(self.attempts, step, duplicate)
+
+    def _apply(
+        self,
+        tenant: Tenant,
+        request: TransferIn,
+        members: tuple[Member, Member],
+        counter: CounterRecord,
+        month: str,
+        now: datetime,
+    ) -> TransferResult:
+        """Move the points and write both sides in one transaction (a stale read loses its version condition)."""
+        sender, recipient = members
+        min_age = timedelta(days=tenant.program_at(now).settings.transfer.min_lot_age_days)
+        s_acc, s_expired = expire_due(sender.account, now)
+        r_acc, r_expired = expire_due(recipient.account, now)
+        s_acc, out, r_acc, incoming = move_points(s_acc, r_acc, request.points, now, min_lot_age=min_age)
+        details = {
+            "transfer_id": request.transfer_id,
+            "from_member_id": request.from_member_id,
+            "to_member_id": request.to_member_id,
+            "points": request.points,
+            "month": month,
+        }
+        entries = [
+            EntryRecord(
+                scope=_scope(request.transfer_id),
+                key=key,
+                member_id=member.account.member_id,
+                movement=movement,
+                reference=request.transfer_id,
+                created_at=now,
+                details=details,
+            )
+            for key, member, movement in (("OUT", sender, out), ("IN", recipient, incoming))
+        ]
+        current = tenant.current.settings
+        self.store.commit_pair(
+            tenant.tenant_id,
+            Commit(
+                member_id=request.from_member_id,
+                account=bumped(s_acc, current, now),
+                expected_version=sender.account.version,
+                entries=(*s_expired, entries[0]),
+                counter=counter,
+            ),
+            Commit(
+                member_id=request.to_member_id,
+                account=bumped(r_acc, current, now),
+                expected_version=recipient.account.version,
+                entries=(*r_expired, entries[1]),
+            ),
+        )
+        return _recorded(entries, request, "applied")
 
     def _member(self, tenant_id: str, member_id: str, code: str, role: str) -> Member:
         member = self.store.load_member(tenant_id, member_id)

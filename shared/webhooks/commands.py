@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from shared.contacts import email_identity, phone_identity
 from shared.rules import Cart, Line
 
 
@@ -19,6 +21,17 @@ class Customer:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+
+
+def member_id_of(platform_id: str | None, email: Any, phone: Any) -> str | None:
+    """Who a platform's customer is: the platform's customer id, else the e-mail in its one form (NFKC + casefold),
+    else the phone in E.164 (issue 13: one customer, one member, however the shop wrote the contact). A phone
+    without its country names nobody."""
+    if platform_id:
+        return platform_id
+    if email:
+        return email_identity(str(email))
+    return phone_identity(str(phone)) if phone else None
 
 
 @dataclass(frozen=True)
@@ -45,11 +58,16 @@ class Refund:
     refund_id: str
     amount_minor: int | None = None
     cumulative_minor: int | None = None
+    currency: str | None = None  # the amounts' currency: the order's (the tenant's), or the refund is rejected
 
 
 @dataclass(frozen=True)
 class Cancel:
+    """order.cancelled. With ``only_if_earned`` (WooCommerce's ``failed``, trashed, deleted), an order that never
+    earned here is left alone (ignored, no tombstone), so that a payment retried later still earns."""
+
     order_id: str
+    only_if_earned: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,16 @@ class Ignore:
     reason: str
 
 
-Command = Paid | Refund | Cancel | Ignore
+@dataclass(frozen=True)
+class Reject:
+    """A delivery that is authentic but can never be applied (a refund that cannot be valued in the shop's
+    currency): 200 ``rejected`` with ``reason``, logged and counted, nothing written."""
+
+    order_id: str
+    reason: str
+
+
+Command = Paid | Refund | Cancel | Ignore | Reject
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@
 Signature: ``X-Shopify-Hmac-Sha256`` (or the unprefixed ``shopify-hmac-sha256`` of Events deliveries) is
 ``base64(HMAC-SHA256(secret, raw body))``. Shopify signs no timestamp, so replays are stopped by deduplication:
 the key is ``X-Shopify-Event-Id`` when present, else ``X-Shopify-Webhook-Id``, and every effect also sits on a
-business key (order id, refund id). Ids stay strings: Shopify's exceed 2^53. Amounts are decimal strings in the
-shop's currency, converted with the currency's ISO-4217 exponent.
+business key (order id, refund id). Ids stay strings: Shopify's exceed 2^53. An order's amounts are decimal
+strings in the shop's currency, converted with the currency's ISO-4217 exponent. A refund's transactions are in
+the customer's (presentment) currency: their shop money is used when given, and a refund that cannot be valued in
+the shop's currency is rejected (see ``refund``). A customer without a Shopify id is its e-mail (NFKC + casefold),
+else its phone in E.164.
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ from typing import Any
 from shared.clock import parse_ts
 from shared.money import to_minor
 from shared.rules import Cart
-from shared.webhooks.commands import Cancel, Command, Customer, Delivery, Ignore, Line, Paid, Refund
+from shared.webhooks.commands import (
+    Cancel,
+    Command,
+    Customer,
+    Delivery,
+    Ignore,
+    Line,
+    Paid,
+    Refund,
+    Reject,
+    member_id_of,
+)
 from shared.webhooks.payloads import Malformed, json_object, text
 from shared.webhooks.signatures import base64_body_hmac, header
 
@@ -48,7 +62,7 @@ def paid(order: dict[str, Any]) -> Command:
     currency = text(order, "currency")
     customer = customer_of(order)
     if customer is None:
-        return Ignore("the order has no customer id, e-mail or phone")
+        return Ignore("the order has no customer id, e-mail or international phone")
     total = to_minor(order.get("current_total_price") or text(order, "total_price"), currency)
     cart = Cart(total, _shipping(order, currency), to_minor(order.get("current_total_tax") or "0", currency))
     codes = tuple(str(d.get("code")) for d in order.get("discount_codes") or [] if d.get("code"))
@@ -67,11 +81,11 @@ def customer_of(order: dict[str, Any]) -> Customer | None:
     person = order.get("customer") or {}
     email = order.get("email") or order.get("contact_email") or person.get("email")
     phone = order.get("phone") or person.get("phone")
-    member_id = str(person["id"]) if person.get("id") is not None else (email or phone)
+    member_id = member_id_of(str(person["id"]) if person.get("id") is not None else None, email, phone)
     if not member_id:
         return None
     name = " ".join(str(p) for p in (person.get("first_name"), person.get("last_name")) if p) or None
-    return Customer(str(member_id).lower() if member_id == email else str(member_id), email, phone, name)
+    return Customer(member_id, email, phone, name)
 
 
 def _shipping(order: dict[str, Any], currency: str) -> int:
@@ -89,14 +103,34 @@ def _line(item: dict[str, Any], currency: str) -> Line:
 
 
 def refund(payload: dict[str, Any]) -> Command:
-    """The cash given back: successful ``refund`` transactions, gift cards excluded."""
-    cash = 0
-    for t in payload.get("transactions") or []:
-        if t.get("kind") == "refund" and t.get("status") in (None, "success") and t.get("gateway") not in NOT_CASH:
-            cash += to_minor(t.get("amount"), text(t, "currency") if t.get("currency") else _currency(payload))
+    """The cash given back: successful ``refund`` transactions, gift cards excluded, in the shop's currency.
+
+    A transaction's ``amount`` is in the currency the customer paid (``currency``), which for a multi-currency shop
+    is not the shop's. Its ``amount_set.shop_money`` is used when Shopify gives it; otherwise the amount is taken in
+    its own currency, and a refund whose parts are not all in one currency, or not in the shop's (checked against
+    the tenant's when applied), is rejected rather than read as the order's currency (issue 13)."""
+    parts = [_cash(t, payload) for t in payload.get("transactions") or [] if _is_cash(t)]
+    currencies = {currency for currency, _ in parts}
+    if len(currencies) > 1:
+        return Reject(text(payload, "order_id"), "refund_currency_mismatch")
+    cash = sum(minor for _, minor in parts)
     if cash <= 0:
         return Ignore("the refund gives no cash back")
-    return Refund(text(payload, "order_id"), text(payload, "id"), amount_minor=cash)
+    return Refund(text(payload, "order_id"), text(payload, "id"), amount_minor=cash, currency=currencies.pop())
+
+
+def _is_cash(t: dict[str, Any]) -> bool:
+    return t.get("kind") == "refund" and t.get("status") in (None, "success") and t.get("gateway") not in NOT_CASH
+
+
+def _cash(t: dict[str, Any], payload: dict[str, Any]) -> tuple[str, int]:
+    """(currency, minor units) of a refund transaction: its shop money if given, else its own amount."""
+    shop = (t.get("amount_set") or {}).get("shop_money") or {}
+    code = shop.get("currency_code") or shop.get("currency")
+    if shop.get("amount") is not None and code:
+        return str(code), to_minor(shop["amount"], str(code))
+    currency = text(t, "currency") if t.get("currency") else _currency(payload)
+    return currency, to_minor(t.get("amount", ""), currency)
 
 
 def _currency(payload: dict[str, Any]) -> str:

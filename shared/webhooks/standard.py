@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from shared.errors import Unauthorized
+from shared.webhooks.signatures import SignatureRefused
 
 
 def _key(secret: str) -> bytes:
@@ -31,17 +31,18 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def verify(
     headers: Mapping[str, str], body: bytes, secrets: Iterable[str], now: datetime, tolerance_seconds: int
 ) -> str:
-    """Return the message id of an authentic, fresh delivery, or raise ``Unauthorized``."""
+    """Return the message id of an authentic, fresh delivery, or raise ``SignatureRefused`` (one answer for every
+    failure; its ``reason`` is for the log)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     msg_id, stamp, header = (lowered.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
     if not msg_id or not stamp or not header:
-        raise Unauthorized("webhook-id, webhook-timestamp and webhook-signature are required", code="missing_signature")
+        raise SignatureRefused("missing_signature")
     try:
         timestamp = int(stamp)
     except ValueError as exc:
-        raise Unauthorized("webhook-timestamp must be Unix seconds", code="invalid_timestamp") from exc
+        raise SignatureRefused("invalid_timestamp") from exc
     if abs(now.timestamp() - timestamp) > tolerance_seconds:
-        raise Unauthorized("webhook-timestamp is outside the tolerance", code="timestamp_out_of_tolerance")
+        raise SignatureRefused("timestamp_out_of_tolerance")
     offered = []
     for part in header.split():
         version, _, value = part.partition(",")
@@ -57,5 +58,5 @@ def verify(
         for candidate in offered:
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
-        raise Unauthorized("signature does not match", code="invalid_signature")
+        raise SignatureRefused("invalid_signature")
     return msg_id

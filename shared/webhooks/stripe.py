@@ -26,12 +26,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.errors import Unauthorized
 from shared.money import exponent
 from shared.rules import Cart
-from shared.webhooks.commands import Command, Customer, Delivery, Ignore, Paid, Refund
+from shared.webhooks.commands import Command, Customer, Delivery, Ignore, Paid, Refund, member_id_of
 from shared.webhooks.payloads import Malformed, json_object, text
-from shared.webhooks.signatures import header, hmac_sha256
+from shared.webhooks.signatures import SignatureRefused, header, hmac_sha256
 
 PAID_TYPES = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 REFUND_TYPES = ("charge.refunded",)
@@ -73,7 +72,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(value: str | None, body: bytes, secrets: Sequence[str], now: datetime, tolerance: int) -> int:
-    """The signed timestamp of an authentic, fresh delivery, or ``Unauthorized``.
+    """The signed timestamp of an authentic, fresh delivery, or ``SignatureRefused`` (one answer for every failure).
 
     Freshness is checked after the signature, as Stripe's libraries do: only a sender holding the secret learns
     that its clock is off. A timestamp more than ``tolerance`` ahead of our clock is rejected too, unlike
@@ -83,7 +82,7 @@ def verify(value: str | None, body: bytes, secrets: Sequence[str], now: datetime
     meets this limit unless a clock is more than 5 minutes wrong, and then the past check would misfire as well.
     The window is the same ±5 minutes as our Standard Webhooks endpoint (SPEC §5)."""
     if not value:
-        raise Unauthorized("the Stripe-Signature header is missing", code="missing_signature")
+        raise SignatureRefused("missing_signature")
     stamp: str | None = None
     offered: list[bytes] = []
     for item in value.split(","):
@@ -93,7 +92,7 @@ def verify(value: str | None, body: bytes, secrets: Sequence[str], now: datetime
         elif scheme == "v1":
             offered.append(signature.strip().encode())
     if stamp is None or not TIMESTAMP.fullmatch(stamp) or not offered:
-        raise Unauthorized("Stripe-Signature needs t=<unix seconds> and at least one v1", code="invalid_signature")
+        raise SignatureRefused("invalid_signature")  # needs t=<unix seconds> and at least one v1
     signed = stamp.encode() + b"." + body  # the timestamp as sent, like Stripe
     matched = False
     for secret in secrets:  # every pair is compared: the time taken tells nothing about which matched
@@ -101,10 +100,10 @@ def verify(value: str | None, body: bytes, secrets: Sequence[str], now: datetime
         for candidate in offered:
             matched |= hmac.compare_digest(expected, candidate)
     if not matched:
-        raise Unauthorized("signature does not match", code="invalid_signature")
+        raise SignatureRefused("invalid_signature")
     timestamp = int(stamp)
     if abs(now.timestamp() - timestamp) > tolerance:
-        raise Unauthorized("the Stripe-Signature timestamp is outside the tolerance", code="timestamp_out_of_tolerance")
+        raise SignatureRefused("timestamp_out_of_tolerance")
     return timestamp
 
 
@@ -119,7 +118,7 @@ def paid(session: dict[str, Any], event: dict[str, Any]) -> Command:
         return Ignore(f"the checkout session is not paid ({status or 'no payment_status'})")
     customer = customer_of(session)
     if customer is None:
-        return Ignore("the checkout session has no customer id, e-mail or phone")
+        return Ignore("the checkout session has no customer id, e-mail or international phone")
     currency = text(session, "currency").upper()
     totals = session.get("total_details") or {}
     cart = Cart(
@@ -142,10 +141,11 @@ def refunded(charge: dict[str, Any], event_id: str) -> Command:
     """``amount_refunded`` is the charge's running total: the service refunds what it adds to what was recorded,
     from fresh state on every attempt, so a retry, a concurrent or an older delivery never refunds twice. The
     event id is the refund id: one effect per delivery."""
-    cumulative = minor(charge.get("amount_refunded"), text(charge, "currency").upper())
+    currency = text(charge, "currency").upper()
+    cumulative = minor(charge.get("amount_refunded"), currency)
     if cumulative <= 0:
         return Ignore("the charge has nothing refunded")
-    return Refund(order_id_of_charge(charge), event_id, cumulative_minor=cumulative)
+    return Refund(order_id_of_charge(charge), event_id, cumulative_minor=cumulative, currency=currency)
 
 
 def order_id_of_session(session: dict[str, Any]) -> str:
@@ -161,14 +161,14 @@ def order_id_of_charge(charge: dict[str, Any]) -> str:
 
 
 def customer_of(session: dict[str, Any]) -> Customer | None:
-    """The Stripe customer (``cus_…``), else the e-mail (lower-cased), else the phone."""
+    """The Stripe customer (``cus_…``), else the e-mail (NFKC + casefold), else the phone (E.164)."""
     details = session.get("customer_details") or {}
     email = details.get("email") or session.get("customer_email")
     phone = details.get("phone")
-    member_id = _reference(session.get("customer")) or (str(email).lower() if email else None) or phone
+    member_id = member_id_of(_reference(session.get("customer")), email, phone)
     if not member_id:
         return None
-    return Customer(str(member_id), email or None, phone or None, details.get("name") or None)
+    return Customer(member_id, email or None, phone or None, details.get("name") or None)
 
 
 def minor(amount: Any, currency: str) -> int:

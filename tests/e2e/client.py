@@ -48,9 +48,9 @@ class Api:
     def get(self, path: str, tenant: str | None = None) -> Answer:
         return request("GET", self.url(path, tenant), headers=self.creds.auth)
 
-    def post(self, path: str, payload: Any = None, tenant: str | None = None) -> Answer:
+    def post(self, path: str, payload: Any = None, tenant: str | None = None, method: str = "POST") -> Answer:
         body = None if payload is None else json.dumps(payload).encode()
-        return request("POST", self.url(path, tenant), body, self.creds.auth)
+        return request(method, self.url(path, tenant), body, self.creds.auth)
 
     def member(self, member_id: str) -> dict[str, Any]:
         answer = self.get(f"/members/{member_id}")

@@ -96,4 +96,4 @@ def test_restart_gives_a_saved_tenant_without_notification_settings_the_demo_one
     assert json.loads(legacy.read_text()) == json.loads(made.stdout)
     assert (program["version"], program["language"], program["sms_sender_id"]) == (2, "ru", "Loyalty")
     assert program["email_from"] == "loyalty@example.com"
-    assert program["staff_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:loyalty-staff-demo"
+    assert program["staff_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:loyalty-staff-e2e-legacy"

@@ -42,7 +42,7 @@ def test_create_tenant_rejects_invalid_settings(stack: Stack) -> None:
 
 def test_create_tenant_takes_objects_lists_and_choices(stack: Stack) -> None:
     # Given settings of every kind of option: an object, a list, a map, a choice and a number
-    transfer = {"enabled": True, "max_points_per_month": 500}
+    transfer = {"enabled": True, "max_points_per_month": 500, "min_lot_age_days": 7}
     birthday = {"points": 200, "lifetime_days": 30}
     tiers = [{"name": "Gold", "min_spend_minor": 100_000, "earn_rate_bp": 700}]
     result = run_ops(
@@ -91,3 +91,34 @@ def test_suspend_and_resume_a_tenant(stack: Stack) -> None:
     # And an unknown tenant is an error
     unknown = run_ops(stack, "suspend-tenant", "--id", "e2e-nobody")
     assert (unknown.returncode, unknown.stdout) == (1, "") and "does not exist" in unknown.stderr
+
+
+def test_rotate_key_and_revoke_keys_over_http(stack: Stack) -> None:
+    # Given a tenant created by the ops command, its key working
+    created = run_ops(stack, "create-tenant", "--id", "e2e-keys", "--currency", "RUB")
+    assert created.returncode == 0, created.stderr
+    printed = json.loads(created.stdout)
+    secret = printed["webhook_secrets"]["standard"]
+    old = Api(stack.api, TenantCreds("e2e-keys", printed["api_key"], secret))
+    assert old.get("/program").status == 200
+    # When the key is rotated (a leak: no grace), then the old key is refused and the new one, printed once, works
+    rotated = run_ops(stack, "rotate-key", "--id", "e2e-keys")
+    assert rotated.returncode == 0, rotated.stderr
+    new_key = json.loads(rotated.stdout)["api_key"]
+    assert new_key not in rotated.stderr and printed["api_key"] not in rotated.stdout
+    new = Api(stack.api, TenantCreds("e2e-keys", new_key, secret))
+    assert (old.get("/program").status, old.get("/program").code) == (403, "forbidden")
+    assert new.get("/program").status == 200
+    # When every key is revoked, then the new key is refused too, and the webhooks still earn
+    revoked = run_ops(stack, "revoke-keys", "--id", "e2e-keys")
+    assert revoked.returncode == 0 and json.loads(revoked.stdout)["revoked"] == 1, revoked.stderr
+    assert new.get("/program").status == 403
+    assert new.webhook(paid_event("e2e-k1", "c1", 100_000), "msg_e2e_keys").status == 200
+
+
+def test_a_staff_topic_not_named_for_the_tenant_is_refused(stack: Stack) -> None:
+    # Given a tenant, when the operator binds a topic named for another tenant, then the command refuses it
+    assert run_ops(stack, "create-tenant", "--id", "e2e-topic", "--currency", "RUB").returncode == 0
+    arn = "arn:aws:sns:us-east-1:123456789012:loyalty-staff-demo"
+    refused = run_ops(stack, "set-staff-topic", "--id", "e2e-topic", "--topic-arn", arn)
+    assert (refused.returncode, refused.stdout) == (1, "") and "loyalty-staff-e2e-topic" in refused.stderr

@@ -30,8 +30,8 @@ def test_bad_signatures_are_401(api: Api) -> None:
     cases = {
         "wrong secret": (raw, signed_headers(new_webhook_secret(), raw), "invalid_signature"),
         "tampered body": (raw.replace(b"100000", b"900000"), good, "invalid_signature"),
-        "no signature": (raw, {"content-type": "application/json"}, "missing_signature"),
-        "stale": (raw, signed_headers(api.creds.secret, raw, ts=int(time.time()) - 301), "timestamp_out_of_tolerance"),
+        "no signature": (raw, {"content-type": "application/json"}, "invalid_signature"),
+        "stale": (raw, signed_headers(api.creds.secret, raw, ts=int(time.time()) - 301), "invalid_signature"),
     }
     for name, (body, headers, code) in cases.items():
         answer = send(api, body, headers)

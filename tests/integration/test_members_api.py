@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from shared import clock
+from shared.container import container
+from shared.records import Commit, Profile
 from tests.conftest import TenantCreds, body, paid_event, post_webhook
 from tests.integration.conftest import Clock
 from tests.integration.support import assert_error, history, ledger_items, member
@@ -256,3 +258,61 @@ def test_history_of_a_member_holds_every_movement_kind(client: Any, tenant: Tena
         assert entry["balance_after"] == running
     assert running == member(client, tenant)["balance"] == 100 - 40 + 3 - 50
     assert [e["kind"] for e in entries] == ["earn", "redeem", "earn", "reverse"]
+
+
+def with_customer(order_id: str, **customer: Any) -> dict[str, Any]:
+    event = paid_event(order_id)
+    return {**event, "data": {**event["data"], "customer": {"id": "c1", **customer}}}
+
+
+def test_consent_opt_out_between_an_orders_read_and_its_commit_stays_off(
+    client: Any, tenant: TenantCreds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given c1 with an e-mail from an order, all consent on
+    send(client, tenant, with_customer("o1", email="ann@example.com"))
+    # And a store that runs the merchant's opt-out (e-mail and SMS off) after the next order read the member
+    store = container().orders.store
+    commit, raced = store.commit, []
+
+    def racing_commit(tenant_id: str, change: Commit) -> None:
+        if not raced:
+            raced.append(put(client, tenant, "/members/c1", {"consent": {"email": False, "sms": False}}))
+        commit(tenant_id, change)
+
+    monkeypatch.setattr(store, "commit", racing_commit)
+    # When an order carrying the customer's name and phone is paid in that window
+    send(client, tenant, with_customer("o2", name="Ann Lee", phone="+1 415 555 0123"))
+    # Then the opt-out went through first, and the order's contact data is stored beside it
+    assert raced[0].status_code == 200, raced[0].body
+    view = member(client, tenant)
+    assert (view["email"], view["name"], view["phone"]) == ("ann@example.com", "Ann Lee", "+14155550123")
+    # And consent stays off: the order wrote only the fields it carries
+    assert view["consent"] == {"email": False, "sms": False, "call": True}
+
+
+def test_contact_update_does_not_undo_an_order_written_between_its_read_and_its_write(
+    client: Any, tenant: TenantCreds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given c1 with an e-mail from an order
+    send(client, tenant, with_customer("o1", email="old@example.com"))
+    # And a store that lets an order with a new e-mail land just before the merchant's update is written
+    store = container().members.store
+    save, raced = store.save_profile, []
+
+    def racing_save(tenant_id: str, profile: Profile) -> None:
+        if not raced:
+            raced.append(send(client, tenant, with_customer("o2", email="new@example.com")))
+        save(tenant_id, profile)
+
+    monkeypatch.setattr(store, "save_profile", racing_save)
+    # When the merchant turns SMS consent off and sets the name
+    response = put(client, tenant, "/members/c1", {"consent": {"sms": False}, "name": "Ann Lee"})
+    # Then the update answers what is stored: the order's new e-mail, its own name and consent
+    assert response.status_code == 200, response.body
+    assert raced[0]["status"] == "applied"
+    expected = {"email": "new@example.com", "name": "Ann Lee", "consent": {"email": True, "sms": False, "call": True}}
+    assert {k: body(response)[k] for k in expected} == expected
+    # And the member keeps the order's e-mail: the update wrote only its own fields
+    view = member(client, tenant)
+    assert {k: view[k] for k in expected} == expected
+    assert body(get(client, tenant, "/members", email="new@example.com")) == {"members": [{"member_id": "c1"}]}

@@ -90,8 +90,6 @@ def test_put_of_a_subset_creates_a_new_version_keeping_the_rest(client: Any, ten
         ("unknown_setting", 1),
         ("language", "de"),
         ("sms_sender_id", "THIS-IS-TOO-LONG"),
-        ("staff_topic_arn", "arn:aws:sqs:us-east-1:123456789012:not-a-topic"),
-        ("email_from", "not an address"),
         ("reminders", [{"days_before": 60, "channels": ["email"]}, {"days_before": 60, "channels": ["sms"]}]),
         ("reminders", "60 days"),
     ],

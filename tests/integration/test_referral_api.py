@@ -19,7 +19,7 @@ REFERRAL = {"referrer_points": 100, "referee_points": 30}
 
 @pytest.fixture
 def shop(aws: None) -> TenantCreds:
-    return make_tenant("shop", referral=REFERRAL, lifetime_days=200)
+    return make_tenant("shop", referral={**REFERRAL, "pending_days": 0}, lifetime_days=200)
 
 
 def pay(client: Any, creds: TenantCreds, clock_: Clock, order_id: str, member_id: str, code: str | None = None) -> Any:

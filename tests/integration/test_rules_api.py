@@ -116,7 +116,7 @@ def test_happy_hours_follow_tenant_time_across_the_dst_change(client: Any, tenan
     # Given double points on Saturdays 10:00-12:00 in New York (DST starts Sunday 14 March 2027)
     window = {"days": ["sat"], "from": "10:00", "to": "12:00", "multiplier_bp": 20_000}
     rules(client, tenant, frozen, timezone="America/New_York", happy_hours=[window])
-    frozen.now = datetime(2027, 3, 21, tzinfo=UTC)
+    frozen.now = datetime(2027, 3, 22, tzinfo=UTC)  # every order below is reported after it was paid
     cases = {
         "2027-03-13T14:59:59Z": 50,  # 09:59:59 EST: before the window
         "2027-03-13T15:00:00Z": 100,  # 10:00 EST: "from" is inclusive
@@ -184,14 +184,18 @@ def test_a_promo_earns_its_own_lot_while_active_and_refunds_use_the_recorded_poi
     }
     assert earned(client, tenant, "o1")["rules"][-1] == {"rule": "promotion", "id": "spring", "points": 60}
     # And an order paid the moment the promo ends earns the permanent points only
+    frozen.now = datetime(2027, 4, 8, tzinfo=UTC)
     assert pay(client, tenant, "o2", datetime(2027, 4, 8, tzinfo=UTC), items=items)["points_earned"] == 50
-    # When the rules change (promo gone, rate doubled) and half of the first order is refunded
+    # When the rules change (promo gone, rate doubled) and the bags of the first order are returned
     frozen.now = datetime(2027, 4, 9, tzinfo=UTC)
     assert put_program(client, tenant, {"promotions": [], "earn_rate_bp": 1_000}).status_code == 200
-    refund = send(client, tenant, refund_event("o1", "r1", 50_000))
-    # Then half of the 110 points recorded is taken back, not a recomputation under today's rules
-    assert refund["points_reversed"] == 55
-    assert member(client, tenant)["balance"] == 110 + 50 - 55
+    returned = refund_event("o1", "r1", 40_000)
+    returned["data"]["items"] = [item("B", 40_000, "bags")]
+    refund = send(client, tenant, returned)
+    # Then what the shoes kept earn under the rules of the payment (30 + the promo's 60) stays: 20 go back, not the
+    # 50 a recomputation under today's rules (10 %, no promo) would take
+    assert refund["points_reversed"] == 20
+    assert member(client, tenant)["balance"] == 110 + 50 - 20
 
 
 def test_tier_happy_hour_category_and_promo_on_one_order(client: Any, tenant: TenantCreds, frozen: Clock) -> None:
@@ -279,8 +283,8 @@ def test_every_rule_round_trips_through_get(client: Any, tenant: TenantCreds, fr
             "reminder_days_before_end": 10,
         },
         "birthday_bonus": {"points": 100, "lifetime_days": 30},
-        "referral": {"referrer_points": 50, "referee_points": 25},
-        "transfer": {"enabled": True, "max_points_per_month": 1_000},
+        "referral": {"referrer_points": 50, "referee_points": 25, "pending_days": 7, "max_per_month": 5},
+        "transfer": {"enabled": True, "max_points_per_month": 1_000, "min_lot_age_days": 7},
         "vip": {"earn_rate_bp": 1_500, "discount_bp": 700, "metric": "revenue", "period_days": 365},
     }
     saved = rules(client, tenant, frozen, **settings)

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TenantCreds, body, make_tenant, paid_event, post_webhook
+from shared.clock import iso
+from tests.conftest import TenantCreds, body, cancel_event, make_tenant, paid_event, post_webhook
 from tests.integration.conftest import Clock
 from tests.integration.support import assert_error, history, ledger_items, member
+
+RETURN_WINDOW = timedelta(days=14)  # the default transfer.min_lot_age_days
 
 
 @pytest.fixture
@@ -20,6 +23,12 @@ def shop(aws: None) -> TenantCreds:
 
 
 def earn(client: Any, creds: TenantCreds, clock: Clock, order_id: str, member_id: str) -> None:
+    """A paid order earning 50 points, then the return window passes so the points may be sent."""
+    pay(client, creds, clock, order_id, member_id)
+    clock.advance(RETURN_WINDOW)
+
+
+def pay(client: Any, creds: TenantCreds, clock: Clock, order_id: str, member_id: str) -> None:
     response = post_webhook(client, creds, paid_event(order_id, member_id, paid_at=clock.now), ts=clock.ts)
     assert response.status_code == 200, response.body
 
@@ -96,11 +105,13 @@ def test_a_retry_with_the_same_transfer_id_changes_nothing_and_answers_the_first
 def test_the_monthly_limit_refuses_the_transfer_that_crosses_it_and_resets_next_month(
     client: Any, aws: None, frozen: Clock
 ) -> None:
-    # Given a limit of 60 points a month, alice with 100 points and bob enrolled, in mid-November tenant time
+    # Given a limit of 60 points a month, alice with 100 points (earned 1 and 15 November) and bob enrolled,
+    # on 29 November tenant time
     creds = make_tenant("capped", timezone="Europe/Moscow", transfer={"enabled": True, "max_points_per_month": 60})
-    frozen.now = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    frozen.now = datetime(2026, 11, 1, 12, tzinfo=UTC)
     earn(client, creds, frozen, "o1", "alice")
     earn(client, creds, frozen, "o2", "alice")
+    assert frozen.now == datetime(2026, 11, 29, 12, tzinfo=UTC)
     enrol(client, creds, "bob")
     # When alice sends 40, then 30 in the same month
     assert transfer(client, creds, 40, "t1").status_code == 201
@@ -161,3 +172,66 @@ def test_held_points_cannot_be_transferred(client: Any, shop: TenantCreds, froze
     # When she tries to send 20, then only 10 are available
     assert_error(transfer(client, shop, 20), 422, "insufficient_points")
     assert transfer(client, shop, 10).status_code == 201
+
+
+def test_points_of_an_order_still_in_its_return_window_cannot_be_sent(
+    client: Any, shop: TenantCreds, frozen: Clock
+) -> None:
+    # Given alice earned 50 points by o1 today (the default return window is 14 days) and bob is enrolled
+    pay(client, shop, frozen, "o1", "alice")
+    enrol(client, shop, "bob")
+    before = ledger_items()
+    # When she sends the 50 points at once
+    refused = transfer(client, shop, 50)
+    # Then 422 with a stable code saying how much may be sent now, and not one item changed
+    assert_error(refused, 422, "points_not_yet_transferable")
+    assert body(refused)["error"]["details"] == {"transferable": 0, "min_lot_age_days": 14}
+    assert ledger_items() == before
+    # When o1 is then cancelled, alice owes nothing: the points were still there to take back
+    cancelled = post_webhook(client, shop, cancel_event("o1"), ts=frozen.ts)
+    assert cancelled.status_code == 200, cancelled.body
+    alice = member(client, shop, "alice")
+    assert (alice["balance"], alice["debt"]) == (0, 0)
+
+
+def test_only_points_past_the_return_window_leave_and_the_rest_stay_for_a_cancellation(
+    client: Any, shop: TenantCreds, frozen: Clock
+) -> None:
+    # Given alice with 50 points from o1 (15 days ago, lots live 365 days) and 50 from o2 (today, lots now live
+    # 30 days, so o2's lot expires first), and bob enrolled
+    pay(client, shop, frozen, "o1", "alice")
+    frozen.advance(RETURN_WINDOW + timedelta(days=1))
+    url = f"/v1/tenants/{shop.tenant_id}/program"
+    assert client.http.put(url, body=json.dumps({"lifetime_days": 30}), headers=shop.auth).status_code == 200
+    pay(client, shop, frozen, "o2", "alice")
+    o2_expiry = frozen.now + timedelta(days=30)
+    enrol(client, shop, "bob")
+    # When she sends 60, then only 50 may go
+    refused = transfer(client, shop, 60, "t1")
+    assert_error(refused, 422, "points_not_yet_transferable")
+    assert body(refused)["error"]["details"]["transferable"] == 50
+    # And 50 go from o1's lot, though o2's lot expires sooner: o2's lot stays whole
+    assert transfer(client, shop, 50, "t2").status_code == 201
+    lots = member(client, shop, "alice")["lots"]
+    assert [(lot["remaining"], lot["source"], lot["expires_at"]) for lot in lots] == [(50, "order", iso(o2_expiry))]
+    # When o2 is cancelled, its own lot pays the reversal: no debt is left behind
+    cancelled = post_webhook(client, shop, cancel_event("o2"), ts=frozen.ts)
+    assert cancelled.status_code == 200, cancelled.body
+    alice = member(client, shop, "alice")
+    assert (alice["balance"], alice["debt"]) == (0, 0)
+    # And once the window has passed, points of a later order may be sent
+    pay(client, shop, frozen, "o3", "alice")
+    frozen.advance(RETURN_WINDOW)
+    assert transfer(client, shop, 50, "t3").status_code == 201
+
+
+def test_a_program_may_shorten_the_return_window_of_transfers(client: Any, aws: None, frozen: Clock) -> None:
+    # Given a program whose order points may be sent after 2 days, alice earning 50 and bob enrolled
+    creds = make_tenant("quick", transfer={"enabled": True, "min_lot_age_days": 2})
+    pay(client, creds, frozen, "o1", "alice")
+    enrol(client, creds, "bob")
+    # When she sends them a day later, then it is refused; two days later it goes through
+    frozen.advance(timedelta(days=1))
+    assert_error(transfer(client, creds, 50, "t1"), 422, "points_not_yet_transferable")
+    frozen.advance(timedelta(days=1))
+    assert transfer(client, creds, 50, "t2").status_code == 201

@@ -51,6 +51,7 @@ from shared.dal.ledger_store import member_pk, shard_of
 from shared.errors import AppError
 from shared.ledger import MAX_OPEN_HOLDS, Account
 from shared.money import points_for, share_floor
+from shared.orders import unitemised_target
 from shared.records import EntryRecord
 from shared.rules import Cart, Line
 from shared.services.checkout import HoldResult
@@ -114,6 +115,8 @@ class OrderModel:
     restored: int = 0
     cancelled: bool = False
     refunds: list[str] = field(default_factory=list)
+    item_points: int = 0  # the points its combos and categories gave
+    returned: set[str] = field(default_factory=set)  # SKUs refunded by item
 
 
 @dataclass
@@ -123,7 +126,8 @@ class HoldModel:
     order_id: str
     points: int
     expires_at: datetime
-    status: str = "open"  # open | captured | released (an open hold past expires_at has lapsed)
+    status: str = "open"  # open | captured | released | voided (an open hold past expires_at has lapsed; voided:
+    # captured, then its order was cancelled before payment)
     captured: int = 0
 
 
@@ -253,10 +257,12 @@ class LedgerMachine(RuleBasedStateMachine):
             self.assert_answer_is_the_view(request.customer.member_id, result)
         return result
 
-    def refunded(self, order: OrderModel, refund_id: str, amount: int | None) -> OrderResult:
+    def refunded(
+        self, order: OrderModel, refund_id: str, amount: int | None, items: tuple[Line, ...] | None = None
+    ) -> OrderResult:
         self.touched.add(order.member_id)
         result = container().orders.refunded(
-            self.tenant, order.order_id, refund_id, amount, self.new_id("evt_"), self.now
+            self.tenant, order.order_id, refund_id, amount, self.new_id("evt_"), self.now, items=items
         )
         if result.status == "applied":
             self.assert_answer_is_the_view(order.member_id, result)
@@ -292,22 +298,34 @@ class LedgerMachine(RuleBasedStateMachine):
         cart = request.cart
         cash = cart.total_minor - result.points_redeemed * POINT_VALUE
         eligible = max(0, cash - cart.shipping_minor - cart.tax_minor)
+        item_points = 0
         if self.rules_on:  # the rules' lines add up to what was earned, and the first is the §2 formula at a rate
             details = container().orders.store.load_order("prop", request.order_id).paid.details  # type: ignore[union-attr]
             assert result.points_earned == sum(line["points"] for line in details["rules"]), details
             first = details["rules"][0]
             assert first["points"] == (points_for(eligible, first["rate_bp"], POINT_VALUE) if "rate_bp" in first else 0)
+            item_points = sum(line["points"] for line in details["rules"] if line["rule"] in ("combo", "category"))
         else:
             assert result.points_earned == points_for(eligible, RATE_BP, POINT_VALUE), result
         member_id = request.customer.member_id
         self.orders[request.order_id] = OrderModel(
-            request.order_id, member_id, request, cash, result.points_earned, result.points_redeemed, result.balance
+            request.order_id,
+            member_id,
+            request,
+            cash,
+            result.points_earned,
+            result.points_redeemed,
+            result.balance,
+            item_points=item_points,
         )
         self.lifetime[member_id] += cash
         self.balance[member_id] += result.points_earned - (0 if redeemed_before else result.points_redeemed)
 
-    def record_refund(self, order: OrderModel, refund_id: str, amount: int | None, result: OrderResult) -> None:
-        """Check an applied refund or cancellation against the cumulative share of §3 and remember it."""
+    def record_refund(
+        self, order: OrderModel, refund_id: str, amount: int | None, result: OrderResult, by_items: bool = False
+    ) -> None:
+        """Check an applied refund or cancellation against the cumulative share of §3 and remember it (a refund
+        ``by_items`` takes what the kept goods would not have earned: only its bounds are checked here)."""
         assert result.status == "applied", result
         refunded_now = order.cash_paid - order.refunded if amount is None else amount
         order.refunded += refunded_now
@@ -318,11 +336,17 @@ class LedgerMachine(RuleBasedStateMachine):
         self.lifetime[order.member_id] -= refunded_now
         self.balance[order.member_id] += result.points_restored - result.points_reversed
         full = amount is None or order.refunded == order.cash_paid
-        # the earned points taken back so far are the floor of the cumulative share, except those of the
-        # order's own lots that already expired unspent (the member lost them once already)
+        # the earned points taken back so far are the floor of the cumulative share (with the points of the order's
+        # items, combos and categories, first: a refund without items cannot say which went back), except those of
+        # the order's own lots that already expired unspent (the member lost them once already)
         share = order.earned if full else share_floor(order.earned, order.refunded, order.cash_paid)
+        if not full and order.item_points > 0:
+            share = unitemised_target(order.earned, order.item_points, order.refunded, order.cash_paid)
         target = min(share, order.earned - self.expired_earned(order))
-        assert order.reversed == max(order.reversed - result.points_reversed, target), (order, target)
+        if by_items and not full:
+            assert 0 <= order.reversed <= order.earned, order
+        else:
+            assert order.reversed == max(order.reversed - result.points_reversed, target), (order, target)
         assert order.restored == (
             order.redeemed if full else share_floor(order.redeemed, order.refunded, order.cash_paid)
         )
@@ -443,7 +467,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result.status == "released"
         hold.status = "released"
 
-    @precondition(lambda self: any(h.order_id not in self.orders for h in self.holds.values()))
+    @precondition(lambda self: any(h.order_id not in self.orders and h.status != "voided" for h in self.holds.values()))
     @rule(
         data=st.data(),
         extra=st.integers(0, 200_000),
@@ -452,7 +476,9 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def pay_order_with_hold(self, data: st.DataObject, extra: int, fewer: bool, late: str) -> None:
         # Given a hold (open, lapsed, captured or released) whose order is not paid yet
-        hold = data.draw(st.sampled_from([h for h in self.holds.values() if h.order_id not in self.orders]))
+        hold = data.draw(
+            st.sampled_from([h for h in self.holds.values() if h.order_id not in self.orders and h.status != "voided"])
+        )
         points = max(1, hold.points // 2) if fewer else 0  # 0: "use the hold's points"
         wanted = points or hold.points
         request = PaidOrderIn(
@@ -513,6 +539,30 @@ class LedgerMachine(RuleBasedStateMachine):
             assert refused is None, refused
             self.record_refund(order, refund_id, amount, result[0])
 
+    @precondition(lambda self: bool(self.item_refundable()))
+    @rule(data=st.data(), sku=st.sampled_from(["A", "B", "C"]))
+    def refund_an_item(self, data: st.DataObject, sku: str) -> None:
+        # Given a paid order with lines (rules on), not cancelled, whose line ``sku`` was not returned yet
+        order = data.draw(st.sampled_from(self.item_refundable()))
+        line = next(line for line in order.request.cart.lines if line.sku == sku)
+        if sku in order.returned:
+            return
+        amount = min(line.amount_minor, order.cash_paid - order.refunded)
+        if amount <= 0:
+            return
+        # When that line is refunded, naming it
+        refund_id = self.new_id("r")
+        result = self.refunded(order, refund_id, amount, items=(line,))
+        event(f"refund item {sku}: {result.status}")
+        # Then it is applied: what it takes back stays within what the order earned, the spent points by the share
+        self.record_refund(order, refund_id, amount, result, by_items=True)
+        order.returned.add(sku)
+
+    def item_refundable(self) -> list[OrderModel]:
+        return [
+            o for o in self.orders.values() if not o.cancelled and o.request.cart.lines and o.refunded < o.cash_paid
+        ]
+
     @rule(data=st.data(), before_payment=st.booleans(), member_id=st.sampled_from(MEMBERS))
     def cancel_order(self, data: st.DataObject, before_payment: bool, member_id: str) -> None:
         open_orders = [o for o in self.orders.values() if not o.cancelled]
@@ -531,6 +581,26 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.paid(request).status == "ignored"
         self.assert_unchanged(member_id)
 
+    @precondition(lambda self: bool(self.captured_unpaid()))
+    @rule(data=st.data())
+    def cancel_captured_before_payment(self, data: st.DataObject) -> None:
+        # Given a hold captured for an order whose payment was never reported
+        hold = data.draw(st.sampled_from(self.captured_unpaid()))
+        self.touched.add(hold.member_id)
+        # When the order is cancelled, then the captured points come back to the hold's member
+        result = container().orders.refunded(self.tenant, hold.order_id, "CANCEL", None, None, self.now)
+        assert (result.status, result.reason, result.points_restored) == (
+            "applied",
+            "cancelled_before_payment",
+            hold.captured,
+        ), result
+        assert result.balance == self.account(hold.member_id).balances(self.now).balance, result
+        self.balance[hold.member_id] += hold.captured
+        hold.status = "voided"
+
+    def captured_unpaid(self) -> list[HoldModel]:
+        return [h for h in self.holds_in("captured") if h.order_id not in self.orders]
+
     # -- replays ---------------------------------------------------------------------------------
 
     @precondition(lambda self: bool(self.orders))
@@ -540,6 +610,7 @@ class LedgerMachine(RuleBasedStateMachine):
         replays: list[Callable[[], None]] = [self.replay_paid(o) for o in self.orders.values()]
         replays += [self.replay_refund(o, r) for o in self.orders.values() for r in o.refunds]
         replays += [self.replay_hold(h) for h in self.holds_in("open", "captured")]
+        replays += [self.replay_void(h) for h in self.holds_in("voided")]
         # When it is delivered again, then it answers like the first time and changes nothing
         data.draw(st.sampled_from(replays))()
 
@@ -561,6 +632,19 @@ class LedgerMachine(RuleBasedStateMachine):
             amount = None if refund_id == "CANCEL" else 1  # the refund id alone identifies the effect
             assert self.refunded(order, refund_id, amount).status == "duplicate"
             self.assert_unchanged(order.member_id)
+
+        return run
+
+    def replay_void(self, hold: HoldModel) -> Callable[[], None]:
+        def run() -> None:
+            self.touched.add(hold.member_id)
+            again = container().orders.refunded(self.tenant, hold.order_id, "CANCEL", None, None, self.now)
+            assert (again.status, again.reason) == ("ignored", "order_cancelled"), again
+            paid = PaidOrderIn(
+                hold.order_id, CustomerIn(hold.member_id), CURRENCY, self.cart(100_000), 0, hold.hold_id, self.now
+            )
+            assert self.paid(paid).status == "ignored"
+            self.assert_unchanged(hold.member_id)
 
         return run
 

@@ -153,3 +153,40 @@ def test_the_powertools_logger_writes_masked_json() -> None:
     text = lines.text
     for secret in (WHSEC, API_KEY, "anna@example.com", "79991234567", STANDARD_SIG.split(",")[1]):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("+79991234567", "<phone ..67>"),  # E.164, as members are often identified by phone
+        ("+7 (999) 123-45-67", "<phone ..67>"),
+        ("8 (999) 123-45-67", "<phone ..67>"),
+        ("79991234567", "<phone ..67>"),  # bare digits that read as a valid international number
+        ("14155550123", "<phone ..23>"),
+        ("anna@example.com", "<email>"),
+    ],
+)
+def test_phone_and_email_shaped_ids_are_masked(value: str, masked: str) -> None:
+    # Given a member id that is a phone number or an e-mail address
+    record = {"member_id": value, "other_member_id": value}
+    # When the record is masked, then neither id shows the contact
+    assert mask_record(record) == {"member_id": masked, "other_member_id": masked}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1073339475",  # a platform's numeric customer id: not a valid number when read as international
+        "5012345678901",  # a 13-digit order id
+        "c8a1e3f0-5b7d-4e2a-9c6b-1d2e3f4a5b6c",  # a uuid
+        "1-5759e988-bd862e3fe1be46a994272793",  # an X-Ray trace id
+        "4f3c2a1b-0000-4000-8000-000000000001",
+        "msg_2b0c1f0e9a8d4c7b",
+        "o-1001",
+        "2026-03-01",
+    ],
+)
+def test_real_ids_stay_readable(value: str) -> None:
+    # Given ids that are not contacts (request ids, uuids, trace ids, platform numbers), then they are kept
+    record = {"request_id": value, "order_id": value, "correlation_id": value}
+    assert mask_record(record) == record

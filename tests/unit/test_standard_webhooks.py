@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.errors import Unauthorized
+from shared.webhooks.signatures import SignatureRefused
 from shared.webhooks.standard import sign, verify
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -25,10 +25,15 @@ def headers(signature: str, msg_id: str = "msg_1", ts: int = TS) -> dict[str, st
 
 
 def rejected(hdrs: dict[str, str], body: bytes = BODY, secrets: tuple[str, ...] = (SECRET,)) -> str:
-    with pytest.raises(Unauthorized) as exc:
+    with pytest.raises(SignatureRefused) as exc:
         verify(hdrs, body, list(secrets), NOW, TOLERANCE)
-    assert exc.value.status == 401
-    return exc.value.code
+    # every failure answers the same 401 body (issue 13); the reason is kept for the log only
+    assert (exc.value.status, exc.value.code, exc.value.message) == (
+        401,
+        "invalid_signature",
+        "signature does not match",
+    )
+    return exc.value.reason
 
 
 def test_sign_matches_the_published_scheme() -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from shared.errors import Unauthorized
 from shared.webhooks import stripe
 from shared.webhooks.commands import Customer, Ignore, Paid, Refund
+from shared.webhooks.signatures import SignatureRefused
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TS = int(NOW.timestamp())
@@ -27,10 +27,15 @@ def v1(ts: int = TS, body: bytes = BODY, secret: str = SECRET) -> str:
 
 
 def rejected(value: str | None, secrets: tuple[str, ...] = (SECRET,), body: bytes = BODY) -> str:
-    with pytest.raises(Unauthorized) as exc:
+    with pytest.raises(SignatureRefused) as exc:
         stripe.verify(value, body, list(secrets), NOW, TOLERANCE)
-    assert exc.value.status == 401
-    return exc.value.code
+    # every failure answers the same 401 body (issue 13); the reason is kept for the log only
+    assert (exc.value.status, exc.value.code, exc.value.message) == (
+        401,
+        "invalid_signature",
+        "signature does not match",
+    )
+    return exc.value.reason
 
 
 def test_sign_is_the_documented_scheme_and_verify_returns_the_timestamp() -> None:
@@ -188,4 +193,4 @@ def test_a_session_without_any_customer_is_ignored() -> None:
 def test_charge_refunded_maps_to_a_cumulative_refund_keyed_by_the_event() -> None:
     charge = {"id": "ch_1", "object": "charge", "currency": "mga", "amount_refunded": 700, "payment_intent": "pi_1"}
     command = receive("charge.refunded", charge)
-    assert command == Refund("pi_1", "evt_1", amount_minor=None, cumulative_minor=70_000)
+    assert command == Refund("pi_1", "evt_1", amount_minor=None, cumulative_minor=70_000, currency="MGA")

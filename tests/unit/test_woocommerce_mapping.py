@@ -20,7 +20,8 @@ ORDER: dict[str, Any] = {
     "total_tax": "0",
     "customer_id": 0,
     "billing": {"email": "Ann@Example.com", "phone": "+81312345678", "first_name": "Ann"},
-    "date_created_gmt": "2026-01-02T03:04:05",
+    "date_created_gmt": "2026-01-02T03:04:00",
+    "date_paid_gmt": "2026-01-02T03:04:05",
     "line_items": [{"product_id": 9, "variation_id": 0, "sku": "", "quantity": 2, "total": "1000"}],
 }
 
@@ -30,7 +31,7 @@ def test_a_paid_order_in_a_zero_decimal_currency_keeps_whole_yen() -> None:
     assert isinstance(paid, Paid)
     assert (paid.cart.total_minor, paid.cart.shipping_minor, paid.currency) == (1200, 200, "JPY")
     assert paid.customer.member_id == "ann@example.com" and paid.customer.name == "Ann"
-    assert paid.paid_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no date_paid_gmt: creation, as UTC
+    assert paid.paid_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # date_paid_gmt, read as UTC
     assert [(line.sku, line.quantity, line.amount_minor) for line in paid.lines] == [("9", 2, 1000)]
 
 
@@ -51,7 +52,28 @@ def test_statuses() -> None:
     assert woocommerce.commands({**ORDER, "status": "cancelled"}) == [Cancel("5")]
     refunded = woocommerce.commands({**ORDER, "status": "refunded", "refunds": [{"id": 7, "total": "-1200"}]})
     assert [type(c) for c in refunded] == [Paid, Refund, Cancel]
-    assert refunded[1] == Refund("5", "7", amount_minor=1200)
+    assert refunded[1] == Refund("5", "7", amount_minor=1200, currency="JPY")
+
+
+def test_a_paid_status_earns_only_once_paid() -> None:
+    # A processing order without a payment date (issue 13 item 7) earns nothing; completed without one, it does
+    assert isinstance(woocommerce.commands({**ORDER, "date_paid_gmt": None})[0], Ignore)
+    completed = {**ORDER, "status": "completed", "date_paid_gmt": None, "date_completed_gmt": "2026-01-03T00:00:00"}
+    [paid] = woocommerce.commands(completed)
+    assert isinstance(paid, Paid) and paid.paid_at == datetime(2026, 1, 3, tzinfo=UTC)
+
+
+def test_cash_on_delivery_is_paid_at_completion() -> None:
+    # Cash on delivery is processing from checkout, perhaps with a payment date: it earns once completed
+    cod = {**ORDER, "payment_method": "cod"}
+    assert isinstance(woocommerce.commands(cod)[0], Ignore)
+    [paid] = woocommerce.commands({**cod, "status": "completed", "date_completed_gmt": "2026-01-05T10:00:00"})
+    assert isinstance(paid, Paid) and paid.paid_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("status", ["failed", "trash"])
+def test_failed_or_trashed_cancels_what_was_earned(status: str) -> None:
+    assert woocommerce.commands({**ORDER, "status": status}) == [Cancel("5", only_if_earned=True)]
 
 
 @pytest.mark.parametrize("refund", [{"id": 7, "total": "5"}, {"id": 7, "total": "-0"}, {"id": 7}])
