@@ -143,6 +143,7 @@ def _refund(tenant: Tenant, command: Refund, event_id: str, now: datetime) -> Or
         event_id,
         now,
         command.cumulative_minor,
+        items=command.items or None,
     )
 
 

@@ -59,6 +59,7 @@ class Refund:
     amount_minor: int | None = None
     cumulative_minor: int | None = None
     currency: str | None = None  # the amounts' currency: the order's (the tenant's), or the refund is rejected
+    items: tuple[Line, ...] = ()  # the goods returned, when the platform says (their bonuses go with them)
 
 
 @dataclass(frozen=True)

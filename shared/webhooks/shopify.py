@@ -13,6 +13,7 @@ else its phone in E.164.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +117,18 @@ def refund(payload: dict[str, Any]) -> Command:
     cash = sum(minor for _, minor in parts)
     if cash <= 0:
         return Ignore("the refund gives no cash back")
-    return Refund(text(payload, "order_id"), text(payload, "id"), amount_minor=cash, currency=currencies.pop())
+    currency = currencies.pop()
+    items = tuple(_returned(line, currency) for line in payload.get("refund_line_items") or [] if line.get("line_item"))
+    return Refund(text(payload, "order_id"), text(payload, "id"), amount_minor=cash, currency=currency, items=items)
+
+
+def _returned(line: dict[str, Any], currency: str) -> Line:
+    """A refund line as the order line it returns (same SKU rule as ``_line``), for its refunded quantity."""
+    item = line["line_item"]
+    quantity = int(line.get("quantity") or 1)
+    return replace(
+        _line(item, currency), quantity=quantity, amount_minor=to_minor(item.get("price", "0"), currency) * quantity
+    )
 
 
 def _is_cash(t: dict[str, Any]) -> bool:

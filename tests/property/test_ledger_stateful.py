@@ -53,7 +53,7 @@ from shared.ledger import MAX_OPEN_HOLDS, Account
 from shared.money import points_for, share_floor
 from shared.orders import unitemised_target
 from shared.records import EntryRecord
-from shared.rules import Cart, Line
+from shared.rules import Cart, Line, Standing, tier_for
 from shared.services.checkout import HoldResult
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
 from shared.services.sweep import ShardTask
@@ -350,6 +350,20 @@ class LedgerMachine(RuleBasedStateMachine):
         assert order.restored == (
             order.redeemed if full else share_floor(order.redeemed, order.refunded, order.cash_paid)
         )
+        if self.rules_on:
+            self.check_standing_after_refund(order, full)
+
+    def check_standing_after_refund(self, order: OrderModel, full: bool) -> None:
+        """The tier follows the spend left at once (lifetime basis), and a full refund ends the boost the order
+        started while it still runs (issue 13 items 4 and 5)."""
+        account = self.account(order.member_id)
+        program = self.tenant.current.settings
+        reached = tier_for(program, Standing(spend_minor=account.lifetime_spend_minor))
+        assert account.tier == (reached.name if reached else None), account
+        paid = container().orders.store.load_order("prop", order.order_id).paid
+        started = paid.details.get("boost_started_until") if paid else None
+        if full and started:
+            assert account.boost_until != clock.parse_ts(started), account
 
     def expired_earned(self, order: OrderModel) -> int:
         """Points of the order's own lots removed by expire entries (read back from the history)."""

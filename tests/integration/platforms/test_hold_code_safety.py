@@ -1,4 +1,5 @@
-"""A platform order that carries a hold code is never dropped, and its discount always costs points (issue 13 item 6).
+"""A platform order that carries a hold code is never dropped, and its discount always costs points (issue 13 item 6);
+a platform refund that names its lines takes back the bonus those lines gave (item 2).
 
 The platform gave the discount before we heard of the order: refusing it would leave the discount unpaid and the
 order's own points unearned. The points are taken from the customer who got the discount, into debt if they are gone.
@@ -84,3 +85,34 @@ def test_a_lapsed_hold_whose_points_were_spent_is_charged_into_debt(client: Any,
     assert (result["status"], result["points_redeemed"], result["points_earned"]) == ("applied", 30, 9)
     view = member(client, shop, CUSTOMER)
     assert (view["balance"], view["debt"]) == (-7, 7)
+
+
+def test_a_shopify_refund_of_one_line_takes_the_combo_bonus_it_broke(client: Any, aws: None) -> None:
+    # Given a Shopify shop with a 500-point combo on A + B, and an order of A (171.09) and B (10.00): 9 + 500 points
+    shop = platform_tenant("shopify", SECRET, tenant_id="combo", currency="USD", lifetime_days=3650, combos=[COMBO])
+    order = json.loads(fixture("shopify_orders_paid.json"))
+    order["line_items"] = [shopify_line(1, "A", "171.09"), shopify_line(2, "B", "10.00")]
+    raw = json.dumps(order).encode()
+    paid = post(client, "combo", "shopify", raw, signed(raw, "orders/paid", "wh-c1"))
+    assert body(paid)["results"][0]["points_earned"] == 509
+    # When Shopify reports the refund of line B (refund_line_items) with its 10.00 cash transaction
+    refund = {
+        "id": 77,
+        "order_id": order["id"],
+        "refund_line_items": [{"id": 1, "quantity": 1, "line_item_id": 2, "line_item": shopify_line(2, "B", "10.00")}],
+        "transactions": [
+            {"kind": "refund", "status": "success", "gateway": "bogus", "amount": "10.00", "currency": "USD"}
+        ],
+    }
+    raw = json.dumps(refund).encode()
+    answer = post(client, "combo", "shopify", raw, signed(raw, "refunds/create", "wh-c2"))
+    # Then what A alone earns (8) stays: 501 points go back, not 0 (the cash share of 10.00 in 181.09)
+    assert body(answer)["results"][0]["points_reversed"] == 501
+    assert member(client, shop, CUSTOMER)["balance"] == 8
+
+
+COMBO = {"skus": ["A", "B"], "bonus_points": 500}
+
+
+def shopify_line(line_id: int, sku: str, price: str) -> dict[str, Any]:
+    return {"id": line_id, "sku": sku, "price": price, "quantity": 1, "product_type": ""}
