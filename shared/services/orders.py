@@ -29,7 +29,7 @@ from shared.program import ProgramSettings
 from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
 from shared.rules import Cart, Earning, Line, earn
 from shared.services.referrals import Referee, Referrals
-from shared.services.returns import recorded_lines, recorded_standing, reverse_target
+from shared.services.returns import item_points, recorded_lines, recorded_standing, reverse_target
 from shared.services.store import LedgerStore, bumped, expire_born, expire_due, with_retries
 from shared.standing import Gained, after_paid, after_refund, month_key, standing_of
 from shared.tenants import Tenant
@@ -196,7 +196,7 @@ class OrderService:
                 offered, counter = self.referrals.allowance(tenant, offered, order.paid_at, program)
             details = _paid_details(order, redeemed, earning, movement, program, version.version)
             details.update(_gained(gained_from, account))
-            if order.cart.lines:  # what a refund by item recomputes (shared.services.returns)
+            if order.cart.lines and item_points(earning.breakdown, program):  # a refund by item recomputes them
                 details.update(lines=recorded_lines(order.cart), standing=recorded_standing(standing))
             if offered is not None:
                 details["referral"] = offered.recorded(refers, qualifies)

@@ -1,6 +1,8 @@
 """What a partial refund takes back when an order's points came from its items (issue 13, decision 47).
 
-The PAID entry keeps the order's lines and the standing the rules saw, so a refund that names its items recomputes
+The PAID entry of an order whose breakdown has item-based points keeps the order's lines and the standing the rules
+saw (an order earning by its amount alone keeps neither: the cash share is already right for it), so a refund that
+names its items recomputes
 what the customer keeps with the program version of the payment: the points taken back are what the order earned
 beyond what the kept goods earn alone (returning the cheap half of a combo takes the combo bonus). A partial refund
 without items, of an order whose breakdown has item-based points, takes those whole and the rest by the cash share.
@@ -21,8 +23,9 @@ from shared.rules import Cart, Line, Standing, earn
 from shared.tenants import Tenant
 
 
-def recorded_lines(cart: Cart) -> list[dict[str, Any]]:
-    return [asdict(line) for line in cart.lines]
+def recorded_lines(cart: Cart) -> list[list[Any]]:
+    """Compact (``[sku, category, quantity, amount_minor]``): a 100-line order's PAID entry stays a few KB."""
+    return [[line.sku, line.category, line.quantity, line.amount_minor] for line in cart.lines]
 
 
 def recorded_standing(standing: Standing) -> dict[str, Any]:
@@ -77,12 +80,7 @@ def _standing(d: dict[str, Any]) -> Standing:
 
 def _cart(d: dict[str, Any]) -> Cart:
     lines = tuple(
-        Line(
-            sku=str(line["sku"]),
-            category=line.get("category"),
-            quantity=int(line["quantity"]),
-            amount_minor=int(line["amount_minor"]),
-        )
-        for line in d["lines"]
+        Line(sku=str(sku), category=category, quantity=int(quantity), amount_minor=int(amount))
+        for sku, category, quantity, amount in d["lines"]
     )
     return Cart(int(d["total_minor"]), int(d["shipping_minor"]), int(d["tax_minor"]), lines)

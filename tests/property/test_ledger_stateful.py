@@ -778,14 +778,19 @@ class LedgerMachine(RuleBasedStateMachine):
         assert account.lifetime_spend_minor == self.lifetime[member_id]
 
 
-def test_ledger_invariants_hold_over_random_event_sequences(aws: None) -> None:
-    # Given emulated DynamoDB (fresh tables per example), when random sequences run, then every invariant holds
+def run_against_the_emulator(machine: type[RuleBasedStateMachine], examples: int, steps: int) -> None:
+    """A state machine over moto's DynamoDB: slow steps and a function-scoped ``aws`` fixture are expected."""
     run_state_machine_as_test(
-        LedgerMachine,
+        machine,
         settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=16,
+            max_examples=examples,
+            stateful_step_count=steps,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
+
+
+def test_ledger_invariants_hold_over_random_event_sequences(aws: None) -> None:
+    # Given emulated DynamoDB (fresh tables per example), when random sequences run, then every invariant holds
+    run_against_the_emulator(LedgerMachine, EXAMPLES, 16)

@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -21,7 +20,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from shared import clock
@@ -32,7 +30,7 @@ from shared.rules import Cart
 from shared.services.orders import CustomerIn, OrderResult, PaidOrderIn
 from shared.tenants import Tenant
 from tests.conftest import make_tenant
-from tests.property.test_ledger_stateful import fresh_tables
+from tests.property.test_ledger_stateful import fresh_tables, run_against_the_emulator
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "100" if os.environ.get("CI") else "30"))
 START = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
@@ -118,12 +116,4 @@ class ReferralMachine(RuleBasedStateMachine):
 
 
 def test_referral_invariants_hold_over_random_sequences(aws: None) -> None:
-    run_state_machine_as_test(
-        ReferralMachine,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=12,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-        ),
-    )
+    run_against_the_emulator(ReferralMachine, EXAMPLES, 12)
