@@ -12,6 +12,7 @@ gc.disable()
 from chalice import Chalice
 
 from functions import checkout, grants, health, members, platforms, program, reports, schedules, transfers, webhooks
+from functions.http import chalice_errors_in_our_shape
 from functions.middleware import MIDDLEWARE
 
 # configure_logs=False: Chalice's own logger is named after the app, the same "loyalty" logger Powertools writes to;
@@ -19,6 +20,7 @@ from functions.middleware import MIDDLEWARE
 app = Chalice(app_name="loyalty", configure_logs=False)
 for middleware in MIDDLEWARE:
     app.register_middleware(middleware)
+app.register_middleware(chalice_errors_in_our_shape, "http")
 
 for module in (health, webhooks, platforms, checkout, members, program, grants, reports, schedules, transfers):
     app.register_blueprint(module.bp)

@@ -11,6 +11,7 @@ from chalice import Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from shared import bounded_json
 from shared.container import container
 from shared.errors import AppError, BadRequest, PayloadTooLarge, TenantSuspended, Unauthorized, Unprocessable
 from shared.observability import MetricUnit, logger, metrics
@@ -73,7 +74,9 @@ def raw_body(request: Request, limit: int | None = None) -> bytes:
 
 def parse_json(data: bytes) -> Any:
     try:
-        return json.loads(data)
+        return bounded_json.loads(data)
+    except bounded_json.TooDeep as exc:
+        raise BadRequest(str(exc), code="too_deeply_nested") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("body is not valid JSON", code="malformed_json") from exc
 
@@ -112,3 +115,17 @@ def authorized(request: Request, tenant_id: str) -> Tenant:
     tenant = container().tenants.authorize(tenant_id, key.strip() if scheme.lower() == "bearer" else None)
     logger.append_keys(tenant_id=tenant_id)
     return tenant
+
+
+# Errors Chalice answers itself, before any view runs, in its own shape ({"Code", "Message"}): rewritten to ours
+CHALICE_CODES = {"UnsupportedMediaType": "unsupported_media_type", "MethodNotAllowedError": "method_not_allowed"}
+
+
+def chalice_errors_in_our_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: a 415 or 405 of Chalice's router answered as ``{"error": {"code", "message"}}``."""
+    response = get_response(event)
+    body = response.body
+    if isinstance(body, dict) and body.get("Code") in CHALICE_CODES and set(body) == {"Code", "Message"}:
+        response.body = json.dumps({"error": {"code": CHALICE_CODES[body["Code"]], "message": body["Message"]}})
+        response.headers = {**(response.headers or {}), "Content-Type": "application/json"}
+    return response

@@ -113,6 +113,7 @@ class CheckoutService:
         def step() -> HoldResult:
             state = self.store.load_order(tenant.tenant_id, hold.order_id)
             if state.redemption is not None:
+                _same_capture(state.redemption.points, points)
                 return self._captured(
                     hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor
                 )
@@ -142,6 +143,7 @@ class CheckoutService:
             redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
             if redemption is None:
                 return None
+            _same_capture(redemption.points, points)
             return self._captured(hold, redemption.hold_id, redemption.points, program.point_value_minor)
 
         return with_retries(self.attempts, step, duplicate)
@@ -182,6 +184,13 @@ def _result(hold: HoldRecord, status: str) -> HoldResult:
     return HoldResult(
         hold.hold_id, hold.order_id, hold.member_id, hold.points, hold.discount_minor, hold.expires_at, status
     )
+
+
+def _same_capture(captured: int, asked: int | None) -> None:
+    """A capture again with the same body answers the first result; with other points it is a conflict (the
+    points of the first capture were spent: the caller must not believe the new ones were)."""
+    if asked is not None and asked != captured:
+        raise Conflict(f"the hold was captured for {captured} points", code="capture_differs")
 
 
 def _never_duplicate(dup: Duplicate) -> HoldResult | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from shared import bounded_json
 from shared.errors import BadRequest
 
 
@@ -17,7 +17,9 @@ class Malformed(BadRequest):
 
 def json_object(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
+        payload = bounded_json.loads(body)
+    except bounded_json.TooDeep as exc:
+        raise Malformed("the body nests too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise Malformed("the body is not JSON") from exc
     if not isinstance(payload, dict):
