@@ -25,8 +25,14 @@ def respond(body: Any, status: int = 200) -> Response:
     return Response(body=json.dumps(body), status_code=status, headers=JSON)
 
 
+class MissingApiKey(Unauthorized):
+    """A merchant route called without a Bearer key: 401 with the challenge RFC 9110 asks for."""
+
+
 def error_response(error: AppError) -> Response:
     response = respond(error.body(), error.status)
+    if isinstance(error, MissingApiKey):
+        response.headers["WWW-Authenticate"] = "Bearer"
     retry_after = getattr(error, "retry_after_seconds", None)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
@@ -110,9 +116,13 @@ def admit_delivery(tenant: Tenant, correlation_id: str | None, **log_keys: str) 
 
 
 def authorized(request: Request, tenant_id: str) -> Tenant:
+    """No Bearer key at all is a 401 (RFC 9110: no credentials); a key that does not open this tenant, or an unknown
+    tenant, the same 403 whatever the tenant, so that a key learns nothing about other tenants."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
-    tenant = container().tenants.authorize(tenant_id, key.strip() if scheme.lower() == "bearer" else None)
+    if scheme.lower() != "bearer" or not key.strip():
+        raise MissingApiKey("send Authorization: Bearer <api key>", code="missing_api_key")
+    tenant = container().tenants.authorize(tenant_id, key.strip())
     logger.append_keys(tenant_id=tenant_id)
     return tenant
 

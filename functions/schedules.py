@@ -26,10 +26,11 @@ from shared.clock import now, parse_ts
 from shared.container import container
 from shared.grants import GrantTask
 from shared.observability import logger
+from shared.ports import QueuedTask
 from shared.services.abc import JOB as VIP_JOB
 from shared.services.abc import VipTask
 from shared.services.grants import GrantReport
-from shared.services.sweep import QueuedTask, ShardReport, ShardTask, plan_run
+from shared.services.sweep import ShardReport, ShardTask, plan_run
 
 bp = Blueprint(__name__)
 

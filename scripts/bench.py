@@ -654,7 +654,7 @@ def run_scheduled(recorder: Recorder) -> tuple[list[ExpiryRun], list[StageRun]]:
 def print_expiry(runs: list[ExpiryRun]) -> dict[str, Any]:
     from scripts.bench_expiry import report
     from shared.container import container
-    from shared.dal.models import INDEX_SHARDS
+    from shared.keys import INDEX_SHARDS
 
     return report(runs, INDEX_SHARDS, container().settings.sweep_threads)
 

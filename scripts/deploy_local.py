@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.emulator_gaps import create_email_templates, for_emulator
+from scripts.emulator_gaps import apply_gateway_responses, create_email_templates, for_emulator
 from scripts.ministack import ROOT_ACCESS_KEY
 
 REGION = "us-east-1"
@@ -46,6 +46,7 @@ class DeployedStack:
     outputs: dict[str, str]
     functions: dict[str, str]  # logical id (ExpirePoints, APIHandler, ...) -> deployed function name
     left_out: dict[str, str] = field(default_factory=dict)  # logical id -> what the emulator refuses
+    applied_instead: list[str] = field(default_factory=list)  # what the emulator ignored, done by this script
 
     @property
     def api_url(self) -> str:
@@ -144,6 +145,7 @@ def deploy(
         Capabilities=CAPABILITIES,
     )
     outputs = wait_for_stack(cfn, name)
+    put = apply_gateway_responses(template, client("apigateway", endpoint), outputs["RestAPIId"], API_STAGE)
     client("ses", endpoint).verify_email_identity(EmailAddress=values.get("EmailFrom", "loyalty@example.com"))
     return DeployedStack(
         endpoint=endpoint,
@@ -152,6 +154,7 @@ def deploy(
         outputs=outputs,
         functions=deployed_functions(cfn, name),
         left_out={logical_id: f"{gap.describe()}: {gap.instead}" for logical_id, gap in left_out.items()},
+        applied_instead=[f"gateway response {response_type}" for response_type in put],
     )
 
 

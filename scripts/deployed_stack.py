@@ -9,7 +9,9 @@
 4. Creates the demo tenant with the ops command (credentials in .local/tenant.json, the stack in .local/stack.json).
 5. Prints the API URL, a signed example request, how to run a scheduled job now and how to read the sent mail and SMS.
 
-Ctrl-C (or SIGTERM/SIGHUP) stops the emulator and exits 0. `make dev` is the in-process stack (scripts/local_stack.py).
+Ctrl-C (or SIGTERM/SIGHUP) stops the emulator, removes the stack file and exits 0. Through `make run` the shell sees
+130 all the same: the terminal interrupts make too, and make, once this script has finished, dies of the same SIGINT
+whatever its recipe answered (README, Two commands). `make dev` is the in-process stack (scripts/local_stack.py).
 """
 
 from __future__ import annotations
@@ -64,15 +66,25 @@ def bring_up(port: int) -> tuple[ministack.Ministack, DeployedStack, dict[str, A
         print(f"ministack on {emulator.url}; creating stack loyalty-dev by CloudFormation ...", flush=True)
         stack = deploy(emulator.url, artifact)
         print_left_out(stack.left_out)
-        os.environ.update(stack.environment())
-        creds = ensure_demo_tenant(tenant_file(), demo_notifications(), staff_topic(stack))
-        stack_file().parent.mkdir(parents=True, exist_ok=True)
-        stack_file().write_text(stack.to_json())
+        if stack.applied_instead:
+            print(f"  Ignored by the emulator, put by this script instead: {', '.join(stack.applied_instead)}")
+        creds = provision(stack)
         print(f"Ready in {time.monotonic() - started:.0f} s; stack described in {shown(stack_file())}")
         return emulator, stack, creds
     except BaseException:
         emulator.stop()
         raise
+
+
+def provision(stack: DeployedStack) -> dict[str, Any]:
+    """What `make run` does on the deployed stack: points this process at it, creates (or reuses) the demo tenant
+    with its credentials in .local/tenant.json, and describes the stack in .local/stack.json. The README
+    walk-through's test (tests/deployed/test_readme_walkthrough.py) provisions its stack with this too."""
+    os.environ.update(stack.environment())
+    creds = ensure_demo_tenant(tenant_file(), demo_notifications(), staff_topic(stack))
+    stack_file().parent.mkdir(parents=True, exist_ok=True)
+    stack_file().write_text(stack.to_json())
+    return creds
 
 
 def print_left_out(left_out: dict[str, str]) -> None:
@@ -85,6 +97,7 @@ def print_left_out(left_out: dict[str, str]) -> None:
 
 
 def banner(stack: DeployedStack, creds: dict[str, Any]) -> str:
+    from scripts.scheduler import JOB_FUNCTIONS
     from scripts.signed_curl import curl_command, event_body, parse_args, signed_headers, webhook_url
 
     body = event_body(parse_args(["order.paid", "--member", "alice", "--total", "100000"]))
@@ -107,9 +120,11 @@ def banner(stack: DeployedStack, creds: dict[str, Any]) -> str:
             f"A freshly signed one at any time: {py} scripts/signed_curl.py order.paid --member alice --total 100000",
             "",
             "The schedules fire from EventBridge on the wall clock. To run a job now at another time (the deployed",
-            "starter is invoked with a scheduled event, its tasks go through SQS to the worker):",
+            "starter is invoked with a scheduled event, its tasks go through SQS to the worker). For points earned",
+            "now, the 60-day reminder, then the expiry:",
             f"  make schedule JOB=remind AT={remind}",
             f"  make schedule JOB=expire AT={expire}",
+            f"JOB is any of the {len(JOB_FUNCTIONS)} scheduled jobs: {', '.join(JOB_FUNCTIONS)}",
             "Sent e-mail and SMS, as the emulator keeps them:",
             f"  curl -s {stack.endpoint}/_ministack/ses/messages | {py} -m json.tool",
             f"  curl -s {stack.endpoint}/_ministack/sns/sms-messages | {py} -m json.tool",

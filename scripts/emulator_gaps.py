@@ -69,3 +69,34 @@ def create_email_templates(template: dict[str, Any], ses: Any, stage: str) -> li
         for props in (r["Properties"] for r in template["Resources"].values() if r.get("Type") == "AWS::SES::Template")
     ]
     return put_email_templates(ses, bodies)
+
+
+GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"
+
+
+def ignored() -> list[dict[str, str]]:
+    """What the emulator accepts but does not apply (``ignored`` in infra/emulator_gaps.json)."""
+    listed: list[dict[str, str]] = json.loads(GAPS_FILE.read_text()).get("ignored", [])
+    return listed
+
+
+def apply_gateway_responses(template: dict[str, Any], apigateway: Any, api_id: str, stage: str) -> list[str]:
+    """The API's gateway responses (its OpenAPI body's ``x-amazon-apigateway-gateway-responses``, which ministack's
+    import ignores) put through PutGatewayResponse, then the stage redeployed: a stage serves the responses its
+    deployment captured, as on AWS. The response types put, or none when the emulator applied them itself."""
+    wanted: dict[str, dict[str, Any]] = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"].get(
+        GATEWAY_RESPONSES, {}
+    )
+    current = apigateway.get_gateway_responses(restApiId=api_id)["items"]
+    if {r["responseType"] for r in current if not r.get("defaultResponse")} >= set(wanted):
+        return []
+    for response_type, response in wanted.items():
+        apigateway.put_gateway_response(
+            restApiId=api_id,
+            responseType=response_type,
+            **({"statusCode": response["statusCode"]} if "statusCode" in response else {}),
+            responseParameters=response.get("responseParameters", {}),
+            responseTemplates=response.get("responseTemplates", {}),
+        )
+    apigateway.create_deployment(restApiId=api_id, stageName=stage)
+    return sorted(wanted)

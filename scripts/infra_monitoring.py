@@ -316,8 +316,10 @@ def render(template: dict[str, Any], functions: list[str]) -> dict[str, Any]:
     """``template`` with its generated parts replaced by the ones for ``functions``."""
     generated = monitoring(functions)
     kept = {k: v for k, v in template["Resources"].items() if v.get("Metadata") != GENERATOR and k not in generated}
-    # The REST API is named per stage so that its metrics (dimension ApiName) are the stage's own.
-    kept["RestAPI"] = {"Properties": {"Name": API_NAME, "DefinitionBody": {"info": {"title": API_NAME}}}}
+    # The REST API is named per stage so that its metrics (dimension ApiName) are the stage's own; the rest of its
+    # OpenAPI body (the gateway responses) is hand-written and kept.
+    body = kept.get("RestAPI", {}).get("Properties", {}).get("DefinitionBody", {})
+    kept["RestAPI"] = {"Properties": {"Name": API_NAME, "DefinitionBody": {**body, "info": {"title": API_NAME}}}}
     out = {**template, "Resources": {**kept, **generated}}
     out["Parameters"] = {
         **template["Parameters"],

@@ -260,8 +260,9 @@ def job_hints(now: datetime, py: str) -> list[str]:
         '"sms": d["sns"]["SMS"]}, ensure_ascii=False, indent=2))'
     )
     return [
-        "Scheduled jobs (chalice local runs none): JOB is expire, remind, release-holds or activate-pending, AT the",
-        "event's time with a UTC offset. For points earned now: the 60-day reminder, then the expiry:",
+        "Scheduled jobs (chalice local runs none): JOB is expire, remind, release-holds, activate-pending,",
+        "birthday-bonus, tier-review, boost-reminder or classify-vip, AT the event's time with a UTC offset.",
+        "For points earned now: the 60-day reminder, then the expiry:",
         f"  {env}make schedule JOB=remind AT={remind}",
         f"  {env}make schedule JOB=expire AT={expire}",
         "The e-mail and SMS sent so far, as the moto emulator keeps them:",

@@ -1,12 +1,17 @@
-"""Writes docs/openapi.json from the request models; tests check it against the app's routes.
+"""Writes docs/openapi.json (OpenAPI 3.1) from the request models the handlers validate with (shared/api_models.py,
+shared/program.py) and the response models (shared/api_responses.py); tests check it against the app's routes, with
+openapi-spec-validator, against real answers (tests/integration/test_response_schemas.py) and with schemathesis
+against the deployed stack (tests/deployed/test_schemathesis.py).
 
-Run ``python scripts/openapi.py`` after changing a route or a request model.
+Run ``python scripts/openapi.py`` after changing a route, a request or a response model.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,203 +20,342 @@ from pydantic.json_schema import models_json_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from shared import api_responses as out
 from shared.api_models import (
+    AbcQuery,
+    CancelledEvent,
     CaptureIn,
-    Envelope,
+    GrantId,
     GrantIn,
+    HistoryQuery,
     HoldIn,
+    MemberId,
     MemberUpdateIn,
-    OrderCancelledData,
-    OrderPaidData,
-    OrderRefundedData,
+    PaidEvent,
     QuoteIn,
+    RefundedEvent,
     TransferBody,
 )
 from shared.program import ProgramSettings
+from shared.tenants import TENANT_ID
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 T = "/v1/tenants/{tenant_id}"
-ERRORS = {"400", "401", "403", "404", "409", "413", "422", "503"}
+DIALECT = "https://spec.openapis.org/oas/3.1/dialect/base"
+REF = "#/components/schemas/{model}"
 
-PLATFORM_ERRORS = {"400", "401", "413", "422", "503"}
-PLATFORM_RESULT = (
-    "`{topic, results: [{status: applied|duplicate|ignored|rejected, order_id, member_id, points_earned, "
-    "points_redeemed, points_reversed, points_restored, balance, reason}]}`; unknown topics are ignored"
-)
-PLATFORMS = [
-    ("shopify", "Shopify webhook (orders/paid, refunds/create, orders/cancelled)", "signed X-Shopify-Hmac-Sha256"),
-    ("stripe", "Stripe webhook (checkout.session.completed, charge.refunded)", "signed Stripe-Signature"),
-    (
-        "woocommerce",
-        "WooCommerce webhook (order.created, order.updated; refunds inside order.updated)",
-        "signed X-WC-Webhook-Signature; the unsigned creation ping gets 200",
-    ),
-]
+ERROR_TEXT = {
+    "400": "the body is not JSON (`malformed_json`), nests too deeply (`too_deeply_nested`), a platform payload "
+    "lacks a field its topic needs (`malformed_payload`), or a cursor was not issued here (`invalid_cursor`)",
+    "401": "a webhook's signature, its timestamp or its tenant does not match (`invalid_signature`, one answer for "
+    "all), or a merchant route was called without a Bearer key (`missing_api_key`, with `WWW-Authenticate`)",
+    "403": "the key has no access to this tenant (`forbidden`), or the setting is the operator's (`operator_setting`)",
+    "404": "no such resource (`hold_not_found`, `grant_not_found`, `member_not_found`, `order_not_found`, ...)",
+    "409": "the request conflicts with an earlier one (idempotency key reused with another body, hold not active, ...)",
+    "413": "the body is over the route's limit (`payload_too_large`)",
+    "415": "`Content-Type` is not one the route accepts (`unsupported_media_type`)",
+    "422": "a field is invalid (`validation_error`, `details` lists them) or a business rule refuses the request "
+    "(`insufficient_points`, `currency_mismatch`, `unknown_event_type`, `transfers_disabled`, ...)",
+    "503": "the tenant is suspended (`tenant_suspended`, with `Retry-After`) or a transient fault "
+    "(`temporarily_unavailable`): retry later",
+}
+API = frozenset({"401", "403", "415", "503"})  # every Bearer route: no key, wrong key, Content-Type, suspended
+JSON_BODY = API | {"400", "413", "422"}  # and every route that reads a JSON body
+WEBHOOK = frozenset({"400", "401", "413", "415", "422", "503"})
 
-# (path, method): (summary, request model, success status, response description, error statuses)
-ROUTES: dict[tuple[str, str], tuple[str, type[BaseModel] | None, str, str, set[str]]] = {
-    ("/v1/health", "get"): ("Liveness", None, "200", "`{status: ok}`", set()),
-    (T + "/webhooks/standard", "post"): (
-        "Order event signed with Standard Webhooks (order.paid, order.refunded, order.cancelled)",
-        Envelope,
-        "200",
-        "`{status: applied|duplicate|ignored, order_id, member_id, points_earned, points_redeemed, "
-        "points_reversed, points_restored, balance, reason}`",
-        {"400", "401", "404", "409", "413", "422", "503"},
+
+@dataclass(frozen=True)
+class Route:
+    summary: str
+    ok: dict[str, type[BaseModel]]  # success status -> response model
+    errors: frozenset[str]
+    body: str | None = None  # a component name
+    body_required: bool = True
+    query: type[BaseModel] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # (header, description)
+    headers_required: bool = True
+    security: str = "bearer"
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # query parameters written out (no model)
+
+
+PLATFORMS = {
+    "shopify": Route(
+        "Shopify webhook (orders/paid, refunds/create, orders/cancelled)",
+        {"200": out.PlatformResultOut},
+        WEBHOOK,
+        body="ShopifyPayload",
+        body_required=False,
+        headers=(
+            ("X-Shopify-Topic", "orders/paid, refunds/create or orders/cancelled; any other topic is ignored (200)"),
+            ("X-Shopify-Webhook-Id", "the delivery's id (with X-Shopify-Event-Id, the deduplication key)"),
+        ),
+        headers_required=False,
+        security="shopifyHmac",
     ),
-    **{
-        (T + f"/webhooks/{platform}", "post"): (f"{title}; {what}", None, "200", PLATFORM_RESULT, PLATFORM_ERRORS)
-        for platform, title, what in PLATFORMS
-    },
-    (T + "/checkout/quote", "post"): (
-        "What a cart can redeem and earn",
-        QuoteIn,
-        "200",
-        "`{available, max_redeemable_points, max_discount_minor, points_to_earn, points_to_earn_at_max_redeem}`",
-        {"400", "403", "422", "503"},
+    "stripe": Route(
+        "Stripe webhook (checkout.session.completed, checkout.session.async_payment_succeeded, charge.refunded)",
+        {"200": out.PlatformResultOut},
+        WEBHOOK,
+        body="StripeEvent",
+        body_required=False,
+        security="stripeSignature",
     ),
-    (T + "/holds", "post"): (
-        "Reserve points for an order",
-        HoldIn,
-        "201",
-        "`{hold_id, code, order_id, member_id, points, discount_minor, expires_at, status}`; `code` is the "
-        "one-time checkout code a platform order's discount code may carry",
-        {"400", "403", "409", "422", "503"},
-    ),
-    (T + "/holds/{hold_id}/capture", "post"): (
-        "Spend held points (fewer than held releases the rest)",
-        CaptureIn,
-        "200",
-        "the hold with `status: captured`",
-        {"400", "403", "404", "409", "422", "503"},
-    ),
-    (T + "/holds/{hold_id}/release", "post"): (
-        "Release a hold",
-        None,
-        "200",
-        "the hold with `status: released`",
-        {"403", "404", "409", "503"},
-    ),
-    (T + "/members", "get"): (
-        "Find members by `?email=` or `?phone=` (E.164)",
-        None,
-        "200",
-        "`{members: [{member_id}]}`",
-        {"403", "422"},
-    ),
-    (T + "/members/{member_id}", "get"): (
-        "Balances and every open lot, soonest-expiring first",
-        None,
-        "200",
-        "`{member_id, balance, available, pending, held, debt, tier, lifetime_spend_minor, referral_code, lots: "
-        "[{lot_id, points, remaining, source, earned_at, available_at, expires_at}], email, phone, name, birthday, "
-        "consent}`",
-        {"403", "404", "422"},
-    ),
-    (T + "/members/{member_id}", "put"): (
-        "Contact data and per-channel consent (fields given replace stored ones)",
-        MemberUpdateIn,
-        "200",
-        "the stored contact data",
-        {"400", "403", "422"},
-    ),
-    (T + "/members/{member_id}/history", "get"): (
-        "Ledger entries, newest first; `?limit=1..100&cursor=`",
-        None,
-        "200",
-        "`{entries: [{seq, kind, delta, balance_after, debt_change, reference, entry, created_at, lots, details}], "
-        "next_cursor}`",
-        {"400", "403", "422"},
-    ),
-    (T + "/reports/abc", "get"): (
-        "VIP by ABC analysis of a period: `?metric=revenue|orders&period_days=1..3650&member_id=&limit=1..1000&cursor=` "
-        "(metric and period default to the `vip` settings, else revenue over 365 days)",
-        None,
-        "200",
-        "`{metric, period_days, from, to, currency, total, members, classes: {A|B|C: {members, value, share_bp}}, "
-        "class_a: [{member_id, value, rank, share_bp, cumulative_share_bp}], next_cursor, member?: {member_id, class, "
-        "value, rank}}`",
-        {"403", "422", "503"},
-    ),
-    (T + "/program", "get"): ("Current program settings", None, "200", "the settings with `version`", {"403"}),
-    (T + "/program", "put"): (
-        "Change program settings (validated; a new version applies to orders paid from now on)",
-        ProgramSettings,
-        "200",
-        "the new version",
-        {"400", "403", "409", "422"},
-    ),
-    (T + "/grants", "post"): (
-        "Holiday / bulk grant to a segment (all members, a tier, or up to 10,000 member ids); runs asynchronously, "
-        "exactly once per member; `grant_id` is the idempotency key (the same id and body return the same grant)",
-        GrantIn,
-        "202",
-        "the grant as on GET",
-        {"400", "403", "409", "413", "422", "503"},
-    ),
-    (T + "/grants/{grant_id}", "get"): (
-        "A bulk grant and its progress",
-        None,
-        "200",
-        "`{grant_id, status: queued|running|done, segment, points, expires_at, reason, notify, targeted, granted, "
-        "skipped, failed, notified, tasks: {chains, chains_done, parts_done}, created_at, started_at, finished_at}`",
-        {"403", "404", "422"},
-    ),
-    (T + "/transfers", "post"): (
-        "Move points to another member (program setting `transfer`); `transfer_id` is the idempotency key",
-        TransferBody,
-        "201",
-        "`{status: applied, transfer_id, from_member_id, to_member_id, points, lots: [{points, expires_at}], "
-        "from_balance, to_balance, month}`; a retry with the same `transfer_id` answers 200 with `status: duplicate`",
-        {"400", "403", "404", "409", "422", "503"},
+    "woocommerce": Route(
+        "WooCommerce webhook (order.created, order.updated, order.deleted; refunds inside order.updated); the "
+        "unsigned creation ping (form body `webhook_id=<id>`, no topic) gets 200",
+        {"200": out.PlatformResultOut},
+        WEBHOOK,
+        body="WooCommerceOrder",
+        body_required=False,
+        headers=(("X-WC-Webhook-Topic", "order.created, order.updated or order.deleted; others are ignored (200)"),),
+        headers_required=False,
+        security="wooSignature",
     ),
 }
 
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/v1/health", "get"): Route("Liveness", {"200": out.HealthOut}, frozenset({"415"}), security=""),
+    (T + "/webhooks/standard", "post"): Route(
+        "Order event signed with Standard Webhooks (order.paid, order.refunded, order.cancelled)",
+        {"200": out.OrderResultOut},
+        WEBHOOK | {"404", "409"},
+        body="OrderEvent",
+        headers=(
+            ("webhook-id", "the delivery's id: the deduplication key"),
+            ("webhook-timestamp", "Unix seconds, within 5 minutes of the server's clock"),
+        ),
+        security="standardWebhook",
+    ),
+    **{(T + f"/webhooks/{platform}", "post"): route for platform, route in PLATFORMS.items()},
+    (T + "/checkout/quote", "post"): Route(
+        "What a cart can redeem and earn", {"200": out.QuoteOut}, JSON_BODY, body="QuoteIn"
+    ),
+    (T + "/holds", "post"): Route(
+        "Reserve points for an order", {"201": out.HoldOut}, JSON_BODY | {"404", "409"}, body="HoldIn"
+    ),
+    (T + "/holds/{hold_id}/capture", "post"): Route(
+        "Spend held points (fewer than held releases the rest); a repeat with the same points answers the first "
+        "result, with other points 409 `capture_differs`",
+        {"200": out.HoldOut},
+        JSON_BODY | {"404", "409"},
+        body="CaptureIn",
+        body_required=False,
+    ),
+    (T + "/holds/{hold_id}/release", "post"): Route(
+        "Release a hold (any body is ignored)", {"200": out.HoldOut}, API | {"404", "409"}
+    ),
+    (T + "/members", "get"): Route(
+        "Find members by `?email=` or `?phone=` (E.164): exactly one of them",
+        {"200": out.MembersOut},
+        API | {"422"},
+        extra={"email": {"type": "string"}, "phone": {"type": "string"}},
+    ),
+    (T + "/members/{member_id}", "get"): Route(
+        "Balances and every open lot, soonest-expiring first", {"200": out.MemberOut}, API | {"404", "422"}
+    ),
+    (T + "/members/{member_id}", "put"): Route(
+        "Contact data and per-channel consent (fields given replace stored ones)",
+        {"200": out.ContactOut},
+        JSON_BODY,
+        body="MemberUpdateIn",
+    ),
+    (T + "/members/{member_id}/history", "get"): Route(
+        "Ledger entries and messages, newest first", {"200": out.HistoryOut}, API | {"400", "422"}, query=HistoryQuery
+    ),
+    (T + "/reports/abc", "get"): Route(
+        "VIP by ABC analysis of a period (metric and period default to the `vip` settings, else revenue over 365 days)",
+        {"200": out.AbcReportOut},
+        API | {"422"},
+        query=AbcQuery,
+    ),
+    (T + "/program", "get"): Route("Current program settings", {"200": out.ProgramOut}, API),
+    (T + "/program", "put"): Route(
+        "Change program settings: the fields given replace the current ones (a subset keeps the rest); the result "
+        "is validated as a whole and applies as a new version to orders paid from now on",
+        {"200": out.ProgramOut},
+        JSON_BODY | {"409"},
+        body="ProgramSettingsPatch",
+    ),
+    (T + "/grants", "post"): Route(
+        "Holiday / bulk grant to a segment (all members, a tier, or up to 10,000 member ids); runs asynchronously, "
+        "exactly once per member; `grant_id` is the idempotency key (the same id and body return the same grant)",
+        {"202": out.GrantOut},
+        JSON_BODY | {"409"},
+        body="GrantIn",
+    ),
+    (T + "/grants/{grant_id}", "get"): Route(
+        "A bulk grant and its progress", {"200": out.GrantOut}, API | {"404", "422"}
+    ),
+    (T + "/transfers", "post"): Route(
+        "Move points to another member (program setting `transfer`); `transfer_id` is the idempotency key: a retry "
+        "answers the first transfer, 200 with `status: duplicate`",
+        {"201": out.TransferOut, "200": out.TransferOut},
+        JSON_BODY | {"404", "409"},
+        body="TransferBody",
+    ),
+}
 
-def _parameters(path: str) -> list[dict[str, Any]]:
+PATH_PATTERNS: dict[str, dict[str, Any]] = {
+    "tenant_id": {"type": "string", "pattern": TENANT_ID.pattern},
+    "member_id": {"type": "string", "pattern": MemberId.__metadata__[0].pattern},
+    "grant_id": {"type": "string", "pattern": GrantId.__metadata__[0].pattern},
+    "hold_id": {"type": "string", "minLength": 1, "description": "as issued by POST /holds (`h_` + checkout code)"},
+}
+PATH_ERRORS = {"member_id": "422", "grant_id": "422"}  # checked by the handler; tenant_id: 403, hold_id: 404
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+    return [{"name": n, "in": "path", "required": True, "schema": PATH_PATTERNS[n]} for n in names]
 
 
-def _operation(path: str, spec: tuple[str, type[BaseModel] | None, str, str, set[str]]) -> dict[str, Any]:
-    summary, model, ok, description, errors = spec
-    op: dict[str, Any] = {"summary": summary, "parameters": _parameters(path)}
-    if model is not None:
-        ref = {"$ref": f"#/components/schemas/{model.__name__}"}
-        op["requestBody"] = {"required": model is not CaptureIn, "content": {"application/json": {"schema": ref}}}
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    op["responses"] = {ok: {"description": description}} | {
-        status: {"description": "error", **error} for status in sorted(errors)
+def _query_parameters(route: Route, schemas: dict[str, Any]) -> list[dict[str, Any]]:
+    properties = dict(route.extra)
+    if route.query is not None:
+        properties |= {k: _not_null(v) for k, v in schemas[route.query.__name__]["properties"].items()}
+    return [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in properties.items()]
+
+
+def _header_parameters(route: Route) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "header",
+            "required": route.headers_required,
+            "description": text,
+            "schema": {"type": "string"},
+        }
+        for name, text in route.headers
+    ]
+
+
+def _responses(route: Route) -> dict[str, Any]:
+    def json_of(name: str) -> dict[str, Any]:
+        return {"application/json": {"schema": {"$ref": REF.format(model=name)}}}
+
+    responses: dict[str, Any] = {
+        status: {"description": (model.__doc__ or model.__name__).strip().splitlines()[0], "content": json_of(name)}
+        for status, model in route.ok.items()
+        for name in [model.__name__]
     }
-    if path.startswith(T) and "/webhooks/" not in path:
-        op["security"] = [{"bearer": []}]
+    for status in sorted(route.errors):
+        responses[status] = {"description": ERROR_TEXT[status], "content": json_of("Error")}
+    if "503" in responses:
+        retry = {"description": "seconds to wait (a suspended tenant)", "schema": {"type": "integer"}}
+        responses["503"]["headers"] = {"Retry-After": retry}
+    return responses
+
+
+def _operation(path: str, method: str, route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": route.summary, "operationId": _operation_id(path, method)}
+    params = _path_parameters(path) + _query_parameters(route, schemas) + _header_parameters(route)
+    if params:
+        op["parameters"] = params
+    if route.body is not None:
+        schema = {"$ref": REF.format(model=route.body)}
+        op["requestBody"] = {"required": route.body_required, "content": {"application/json": {"schema": schema}}}
+    op["responses"] = _responses(route)
+    op["security"] = [{route.security: []}] if route.security else []
     return op
 
 
-def build() -> dict[str, Any]:
-    used = {spec[1] for spec in ROUTES.values() if spec[1] is not None}
-    event_data = {OrderPaidData, OrderRefundedData, OrderCancelledData}  # the `data` of each webhook type
-    models = sorted(used | event_data, key=lambda m: m.__name__)
-    _, schemas = models_json_schema([(m, "validation") for m in models], ref_template="#/components/schemas/{model}")
-    components = dict(schemas.get("$defs", {}))
-    components["Error"] = {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
-            }
-        },
+def _operation_id(path: str, method: str) -> str:
+    words = [p.strip("{}") for p in path.removeprefix(T).split("/") if p and p != "v1"]
+    return "_".join([method, *words]).replace("-", "_")
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a string: the ``null`` branch of an optional field does not apply."""
+    options = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**options[0], **rest}
+
+
+REQUESTS: tuple[type[BaseModel], ...] = (
+    CaptureIn,
+    GrantIn,
+    HoldIn,
+    MemberUpdateIn,
+    QuoteIn,
+    TransferBody,
+    PaidEvent,
+    RefundedEvent,
+    CancelledEvent,
+    ProgramSettings,
+    AbcQuery,
+    HistoryQuery,
+)
+RESPONSES: tuple[type[BaseModel], ...] = tuple(
+    {model for route in ROUTES.values() for model in route.ok.values()} | {out.Error}
+)
+OPAQUE = {
+    "ShopifyPayload": "Shopify's order (orders/paid, orders/cancelled) or refund (refunds/create) object as Shopify "
+    "sends it (REST Admin API shape); amounts are decimal strings in the shop's currency",
+    "StripeEvent": "a Stripe event object (`{id, object: event, type, data: {object}}`); the checkout session or "
+    "charge in `data.object`",
+    "WooCommerceOrder": "WooCommerce's order object (REST API v3 shape), or `{id}` for order.deleted",
+}
+
+
+def _components() -> dict[str, Any]:
+    models = sorted(set(REQUESTS) | set(RESPONSES), key=lambda m: m.__name__)
+    _, schemas = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    components: dict[str, Any] = _without_null_defaults(dict(schemas.get("$defs", {})))
+    components["OrderEvent"] = {
+        "oneOf": [{"$ref": REF.format(model=m.__name__)} for m in (PaidEvent, RefundedEvent, CancelledEvent)],
+        "description": "An order event; `data` is read by `type`",
     }
-    paths: dict[str, dict[str, Any]] = {}
-    for (path, method), spec in sorted(ROUTES.items()):
-        paths.setdefault(path, {})[method] = _operation(path, spec)
+    patch = copy.deepcopy(components["ProgramSettings"])
+    patch.pop("required", None)
+    patch["title"] = "ProgramSettingsPatch"
+    patch["description"] = "Any subset of ProgramSettings; `version` and `effective_at` are ignored"
+    patch["properties"] |= {"version": {}, "effective_at": {}}
+    components["ProgramSettingsPatch"] = patch
+    for name, text in OPAQUE.items():  # any body: one of an unknown topic is ignored (200), unread
+        components[name] = {
+            "description": f"{text}. A delivery of a known topic whose body lacks what the topic needs "
+            "is a 400 `malformed_payload`; a body of another topic is not read (200, ignored)"
+        }
+    return components
+
+
+def _without_null_defaults(node: Any) -> Any:
+    """Drop ``default: null`` where null is not allowed: a response field that is omitted when empty (its type is
+    ``X | SkipJsonSchema[None]``) has no default on the wire, and a validator checks defaults against the type."""
+    if isinstance(node, list):
+        return [_without_null_defaults(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    nullable = node.get("type") == "null" or any(o.get("type") == "null" for o in node.get("anyOf", []))
     return {
-        "openapi": "3.0.3",
+        key: _without_null_defaults(value)
+        for key, value in node.items()
+        if not (key == "default" and value is None and not nullable and ("type" in node or "$ref" in node))
+    }
+
+
+SECURITY = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "the tenant's API key"},
+    "standardWebhook": {"type": "apiKey", "in": "header", "name": "webhook-signature"},
+    "shopifyHmac": {"type": "apiKey", "in": "header", "name": "X-Shopify-Hmac-Sha256"},
+    "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
+    "wooSignature": {"type": "apiKey", "in": "header", "name": "X-WC-Webhook-Signature"},
+}
+
+
+def build() -> dict[str, Any]:
+    components = _components()
+    paths: dict[str, dict[str, Any]] = {}
+    for (path, method), route in sorted(ROUTES.items()):
+        paths.setdefault(path, {})[method] = _operation(path, method, route, components)
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": DIALECT,
         "info": {"title": "Loyalty platform API", "version": "1.0.0"},
-        "components": {"schemas": components, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": components, "securitySchemes": SECURITY},
         "paths": paths,
     }
 

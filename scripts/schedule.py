@@ -2,6 +2,7 @@
 
   .venv/bin/python scripts/schedule.py remind 2027-09-26T12:00:00+03:00
   .venv/bin/python scripts/schedule.py expire 2027-11-27T00:00:00Z
+  .venv/bin/python scripts/schedule.py --at-for remind    # prints AT: the 60-day reminder of points earned now
 
 The job's scheduled function (expire: ``expire_points``, remind: ``send_reminders``, release-holds:
 ``release_holds``, activate-pending: ``activate_pending``, birthday-bonus: ``grant_birthdays``, tier-review:
@@ -14,8 +15,13 @@ AWS_ENDPOINT_URL or the embedded emulator of `make dev` at http://127.0.0.1:$AWS
 carry a UTC offset (``Z`` or ``+03:00``).
 
 The summary goes to stdout (three lines, four for birthday-bonus, then one JSON line of the totals); the functions' logs go to stderr.
+``--at-for remind|expire`` prints, instead of running anything, the AT of the demo tenant's points earned now (what
+`make run` prints): noon Moscow on the day of their 60-day reminder (inside the SMS hours), or the day after they
+expire. The README walk-through computes its reminder's AT with it, so that its commands work on any day.
+
 Exit status: 0 when the run finished, 1 when the local stack is not running or a task failed (it was retried
-and dead-lettered like on AWS), 2 for invalid arguments.
+and dead-lettered like on AWS), 2 for invalid arguments. Through `make schedule` the shell sees 2 for either failure:
+make prints the script's status (``Error 1``) and exits 2 whenever a recipe fails.
 """
 
 from __future__ import annotations
@@ -62,6 +68,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("job", choices=list(JOB_FUNCTIONS), help="the scheduled job")
     parser.add_argument("at", type=instant, help="the EventBridge event's time, ISO-8601 with an offset")
     return parser.parse_args(argv)
+
+
+def at_for(argv: list[str]) -> int:
+    """``--at-for remind|expire``: print the AT `make run`'s banner gives for points the demo tenant grants now."""
+    from scripts.local_stack import job_times
+    from shared.clock import now
+
+    parser = argparse.ArgumentParser(prog="schedule.py --at-for", description="Print the AT for points earned now.")
+    parser.add_argument("job", choices=["remind", "expire"], help="the 60-day reminder, or the expiry")
+    remind, expire = job_times(now())
+    print((remind if parser.parse_args(argv).job == "remind" else expire).isoformat())
+    return 0
 
 
 def point_at_local_stack() -> str:
@@ -155,6 +173,9 @@ def main_deployed(stack: DeployedStack, job: str, at: datetime) -> int:
 def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--at-for"]:
+        return at_for(argv[1:])
     args = parse_args(argv)
     stack = None if os.environ.get("AWS_ENDPOINT_URL") else schedule_deployed.running_stack()
     if stack is not None:

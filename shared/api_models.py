@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.clock import parse_ts
 from shared.money import MAX_MINOR  # ten billion units of any currency: above that an amount is a bug
@@ -33,7 +33,24 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("timestamp is out of range") from exc
 
 
-UtcTime = Annotated[datetime, AfterValidator(_utc)]
+def _text_time(value: Any) -> Any:
+    """On the wire a time is ISO-8601 text, as documented: a JSON number is not read as Unix seconds."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("timestamp must be an ISO-8601 string with a UTC offset")
+    return value
+
+
+UtcTime = Annotated[datetime, BeforeValidator(_text_time), AfterValidator(_utc)]
+
+
+def _text_date(value: Any) -> Any:
+    """A date is ISO-8601 text (YYYY-MM-DD): a JSON number is not read as Unix seconds."""
+    if not isinstance(value, str | date):
+        raise ValueError("date must be an ISO-8601 string (YYYY-MM-DD)")
+    return value
+
+
+Date = Annotated[date, BeforeValidator(_text_date)]
 
 
 class Strict(BaseModel):
@@ -66,7 +83,7 @@ class Customer(Strict):
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    birthday: date | None = None
+    birthday: Date | None = None
     referral_code: Annotated[str, StringConstraints(max_length=32)] | None = None  # only a first order uses it
 
 
@@ -106,6 +123,23 @@ class Envelope(Strict):
     data: dict[str, Any]
 
 
+class PaidEvent(Envelope):
+    """The documented shape of each event type; the handler reads an ``Envelope``, then its ``data`` by type."""
+
+    type: Literal["order.paid"]
+    data: OrderPaidData  # type: ignore[assignment]
+
+
+class RefundedEvent(Envelope):
+    type: Literal["order.refunded"]
+    data: OrderRefundedData  # type: ignore[assignment]
+
+
+class CancelledEvent(Envelope):
+    type: Literal["order.cancelled"]
+    data: OrderCancelledData  # type: ignore[assignment]
+
+
 class QuoteIn(CartIn):
     member_id: MemberId
     currency: Currency
@@ -137,7 +171,7 @@ class MemberUpdateIn(Strict):
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    birthday: date | None = None
+    birthday: Date | None = None
     consent: Consent | None = None
 
 

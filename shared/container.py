@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shared.dal.grants_store import DynamoGrantStore
     from shared.dal.task_queue import SqsTaskQueue
     from shared.notify.aws import AwsNotifier
+    from shared.ports import TaskQueue
     from shared.services.abc import AbcService
     from shared.services.checkout import CheckoutService
     from shared.services.grants import GrantService
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from shared.services.messenger import Messenger
     from shared.services.orders import OrderService
     from shared.services.reminders import MailSettings
-    from shared.services.sweep import Sweeper, TaskQueue
+    from shared.services.sweep import Sweeper
     from shared.services.transfers import TransferService
 
 T = TypeVar("T")

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.clock import iso
-from shared.dal.models import INDEX_SHARDS
 from shared.errors import Unprocessable
+from shared.keys import INDEX_SHARDS
 from shared.program import ProgramSettings
 
 MAX_MEMBER_IDS = 10_000  # per request; a bigger list is several grants (or a tier / all segment)

@@ -9,6 +9,7 @@ from shared.abc import CLASSES
 from shared.clock import iso
 from shared.grants import Grant
 from shared.hold_codes import code_of
+from shared.keys import business_key, member_scope
 from shared.ledger import Lot
 from shared.program import ProgramVersion
 from shared.records import EntryRecord, HistoryPage, NotificationRecord, Profile
@@ -105,7 +106,7 @@ def notification(n: NotificationRecord) -> dict[str, Any]:
         "kind": "notification",
         "delta": 0,
         "reference": f"grant:{n.grant_id}" if n.grant_id else ("expiry_reminder" if n.topic == "expiry" else n.topic),
-        "entry": f"M#{n.member_id}/{n.key}",
+        "entry": business_key(member_scope(n.member_id), n.key),
         "created_at": iso(n.created_at),
         "lots": [],
         "details": {

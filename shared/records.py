@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from shared.ledger import Account, LotChange, Movement
 from shared.orders import Returned
@@ -39,6 +39,18 @@ class HoldRecord:
     discount_minor: int
     expires_at: datetime
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderHoldClaim:
+    """Which hold an order's checkout is on (one open hold per order, whichever member): written with the hold,
+    marked ``captured`` or ``released`` by the commit that ends it, so the next hold's condition can tell."""
+
+    order_id: str
+    hold_id: str
+    member_id: str
+    expires_at: datetime
+    status: Literal["active", "captured", "released"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,7 @@ class Commit:
     profile: Profile | None = None
     void_order: str | None = None
     counter: CounterRecord | None = None
+    claim: OrderHoldClaim | None = None  # the order's hold claim (see ``OrderHoldClaim``)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.keys import reminder_key
 from shared.ledger import Account
 from shared.program import ReminderStage
 
@@ -43,7 +44,7 @@ class DueMessage:
     @property
     def key(self) -> str:
         """One message per member, stage, expiry date and channel: the notification record's key."""
-        return f"NOTIFY#{self.expiry_date.isoformat()}#{self.days_before:03d}#{self.channel}"
+        return reminder_key(self.expiry_date.isoformat(), self.days_before, self.channel)
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

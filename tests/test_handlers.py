@@ -33,7 +33,7 @@ from functions.schedules import SCHEDULES
 from scripts.emulator_gaps import substitute_stage
 from scripts.infra_messaging import create_queues, local_name
 from scripts.infra_tables import table_specs
-from shared.dal.models import INDEX_SHARDS
+from shared.keys import INDEX_SHARDS
 from shared.services.abc import JOB as VIP_JOB
 from tests.test_packaging import ROOT, Package, packaged
 

@@ -14,9 +14,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.dal.ledger_store import RETRYABLE_REASONS, DynamoLedgerStore, StoreUnavailable, member_pk, scope_pk
+from shared.dal.ledger_store import RETRYABLE_REASONS, DynamoLedgerStore
 from shared.dal.models import AccountItem, GrantItem, GrantPartItem, LedgerTable, NotificationItem
 from shared.grants import Grant, PartResult
+from shared.keys import grant_scope, member_pk, shard_pk, tenant_pk
+from shared.ports import StoreUnavailable
 
 _guard = DynamoLedgerStore._guard
 RECORD_ATTEMPTS = 8  # parts of one grant finishing at the same moment conflict on the grant item
@@ -29,7 +31,7 @@ class MemberPage:
 
 
 def grant_pk(tenant: str, grant_id: str) -> str:
-    return scope_pk(tenant, f"GRANT#{grant_id}")
+    return tenant_pk(tenant, grant_scope(grant_id))
 
 
 def part_key(chain: str, part: int) -> str:
@@ -171,7 +173,7 @@ class DynamoGrantStore:
     def members(self, tenant: str, shard: int, cursor: dict[str, Any] | None, limit: int) -> MemberPage:
         """One page of the tenant's members in one shard of ``by_tenant`` (keys and tier only)."""
         result = AccountItem.by_tenant.query(
-            f"T#{tenant}#{shard:02d}", limit=limit, page_size=limit, last_evaluated_key=cursor
+            shard_pk(tenant, f"{shard:02d}"), limit=limit, page_size=limit, last_evaluated_key=cursor
         )
         found = _guard(lambda: [(item.member_id, item.tier) for item in result])
         last = result.last_evaluated_key if len(found) == limit else None

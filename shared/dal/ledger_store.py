@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from shared.birthday import birthday_days
 from shared.clock import now as clock_now
 from shared.clock import parse_ts
 from shared.dal.models import (
-    ABC_SHARDS,
-    INDEX_SHARDS,
     AbcPaidIndex,
     AccountItem,
     CounterItem,
@@ -37,13 +34,43 @@ from shared.dal.models import (
     LedgerTable,
     LotChangeMap,
     NotificationItem,
+    OrderHoldItem,
     OrderVoidItem,
     ProfileItem,
     RefundItem,
 )
-from shared.errors import BadRequest, Transient
+from shared.dal.order_claims import claim_write
+from shared.errors import BadRequest
+from shared.keys import (
+    ABC_SHARDS,
+    ACCOUNT,
+    EXPIRE_PREFIX,
+    HOLD,
+    LAST,
+    NOTIFY_PREFIX,
+    PAID,
+    PROFILE,
+    REDEEM,
+    REFERRAL_PREFIX,
+    abc_key,
+    abc_pk,
+    birthday_key,
+    business_key,
+    contact_key,
+    expire_key,
+    hold_scope,
+    member_key,
+    member_pk,
+    order_scope,
+    referral_key,
+    refund_key,
+    shard_of,
+    shard_pk,
+    tenant_pk,
+)
 from shared.ledger import Account, Hold, Lot, LotChange, Movement
 from shared.orders import Returned
+from shared.ports import Duplicate, StoreUnavailable, VersionConflict
 from shared.records import (
     Commit,
     CounterRecord,
@@ -54,6 +81,7 @@ from shared.records import (
     Member,
     MemberKey,
     NotificationRecord,
+    OrderHoldClaim,
     OrderState,
     PaidRow,
     Profile,
@@ -64,64 +92,6 @@ from shared.referral import code_of
 
 HOLD_RECORD_DAYS = 30  # how long a finished hold's record stays readable before TTL removes it
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-
-
-class VersionConflict(Exception):
-    """The account changed since it was read: recompute and try again."""
-
-
-class Duplicate(Exception):
-    """A record with this business key exists: the effect was already applied."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-class StoreUnavailable(Transient):
-    """DynamoDB throttled or failed: answered 503 so the sender retries."""
-
-
-def member_pk(tenant: str, member_id: str) -> str:
-    return f"T#{tenant}#M#{member_id}"
-
-
-def member_key(pk: str) -> MemberKey:
-    """``T#<tenant>#M#<member>`` back to its parts (neither id may contain ``#``)."""
-    _, tenant, _, member_id = pk.split("#", 3)
-    return MemberKey(tenant, member_id)
-
-
-def shard_of(pk: str) -> str:
-    """The member's fixed shard in the due indexes: a stable hash, so it never moves."""
-    return f"{int(hashlib.blake2b(pk.encode(), digest_size=4).hexdigest(), 16) % INDEX_SHARDS:02d}"
-
-
-def abc_pk(tenant: str, order_id: str) -> str:
-    """The order's partition of the tenant's paid orders in the abc_paid index (a stable hash of the order id)."""
-    shard = int(hashlib.blake2b(order_id.encode(), digest_size=4).hexdigest(), 16) % ABC_SHARDS
-    return f"T#{tenant}#{shard}"
-
-
-def abc_key(tenant: str) -> str:
-    return f"T#{tenant}#A"
-
-
-def birthday_key(month_day: str, shard: str) -> str:
-    """The birthday index's hash key: ``BDAY#<MM-DD>#<shard>`` (29 February is ``02-29``)."""
-    return f"BDAY#{month_day}#{shard}"
-
-
-def scope_pk(tenant: str, scope: str) -> str:
-    return f"T#{tenant}#{scope}"
-
-
-def contact_key(tenant: str, value: str) -> str:
-    return f"T#{tenant}#{value}"
-
-
-def referral_key(tenant: str, code: str) -> str:
-    return f"T#{tenant}#{code}"
 
 
 # --- conversions --------------------------------------------------------------------------------
@@ -183,7 +153,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
     pk = member_pk(tenant, account.member_id)
     return AccountItem(
         pk,
-        "ACCOUNT",
+        ACCOUNT,
         member_id=account.member_id,
         version=account.version,
         seq=account.seq,
@@ -195,7 +165,7 @@ def _account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
             for h in account.holds
         ],
         shard=shard_of(pk),
-        tenant_shard=f"T#{tenant}#{shard_of(pk)}",
+        tenant_shard=shard_pk(tenant, shard_of(pk)),
         next_expiry=account.next_expiry,
         remind_at=account.remind_at,
         reminded_through=account.reminded_through,
@@ -245,9 +215,9 @@ def _plain(value: Any) -> Any:
 def _entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
     mv = entry.movement
     details = entry.details
-    paid = entry.key == "PAID" and "cash_paid_minor" in details  # an order's accrual: in the abc_paid index
+    paid = entry.key == PAID and "cash_paid_minor" in details  # an order's accrual: in the abc_paid index
     return EntryItem(
-        scope_pk(tenant, entry.scope),
+        tenant_pk(tenant, entry.scope),
         entry.key,
         member_id=entry.member_id,
         hist_pk=member_pk(tenant, entry.member_id),
@@ -307,7 +277,7 @@ def _profile_patch(tenant: str, profile: Profile, at: datetime) -> _Patch:
     ):
         given = profile.consent.get(channel)
         actions.append(attribute.set(attribute | True if given is None else given))
-    return _Patch(ProfileItem(pk, "PROFILE"), actions)
+    return _Patch(ProfileItem(pk, PROFILE), actions)
 
 
 def _counter_write(tenant: str, counter: CounterRecord, at: datetime) -> tuple[Model, Any, str | None]:
@@ -362,7 +332,7 @@ class DynamoLedgerStore:
         pk = member_pk(tenant, member_id)
         account, profile = None, None
         for item in self._guard(
-            lambda: list(LedgerTable.batch_get([(pk, "ACCOUNT"), (pk, "PROFILE")], consistent_read=True))
+            lambda: list(LedgerTable.batch_get([(pk, ACCOUNT), (pk, PROFILE)], consistent_read=True))
         ):
             if isinstance(item, AccountItem):
                 account = _account_from(item)
@@ -372,19 +342,19 @@ class DynamoLedgerStore:
         return Member(account or Account(member_id), profile, exists)
 
     def load_order(self, tenant: str, order_id: str) -> OrderState:
-        scope = f"ORDER#{order_id}"
-        items = self._guard(lambda: list(LedgerTable.query(scope_pk(tenant, scope), consistent_read=True)))
+        scope = order_scope(order_id)
+        items = self._guard(lambda: list(LedgerTable.query(tenant_pk(tenant, scope), consistent_read=True)))
         paid, voided, redemption, refunds, referral = None, False, None, [], []
         for item in items:
             if isinstance(item, OrderVoidItem):
                 voided = True
             elif isinstance(item, RefundItem):
                 refunds.append(_refund_from(item))
-            elif isinstance(item, EntryItem) and item.sk == "PAID":
+            elif isinstance(item, EntryItem) and item.sk == PAID:
                 paid = _entry_from(item, scope)
-            elif isinstance(item, EntryItem) and "REFERRAL#" in item.sk:
+            elif isinstance(item, EntryItem) and item.sk.startswith(REFERRAL_PREFIX):
                 referral.append(_entry_from(item, scope))
-            elif isinstance(item, EntryItem) and item.sk == "REDEEM":
+            elif isinstance(item, EntryItem) and item.sk == REDEEM:
                 entry = _entry_from(item, scope)
                 redemption = Redemption(
                     points=-entry.movement.delta,
@@ -397,10 +367,20 @@ class DynamoLedgerStore:
 
     def get_hold(self, tenant: str, hold_id: str) -> HoldRecord | None:
         try:
-            item = self._guard(lambda: HoldItem.get(scope_pk(tenant, f"HOLD#{hold_id}"), "HOLD", consistent_read=True))
+            item = self._guard(lambda: HoldItem.get(tenant_pk(tenant, hold_scope(hold_id)), HOLD, consistent_read=True))
         except HoldItem.DoesNotExist:
             return None
         return _hold_from(item)
+
+    def hold_claim(self, tenant: str, order_id: str) -> OrderHoldClaim | None:
+        """Which hold the order's checkout is on (one consistent GetItem), None when no hold was ever placed."""
+        pk = tenant_pk(tenant, order_scope(order_id))
+        try:
+            item = self._guard(lambda: OrderHoldItem.get(pk, HOLD, consistent_read=True))
+        except OrderHoldItem.DoesNotExist:
+            return None
+        expires_at = datetime.fromtimestamp(int(item.expires_epoch), UTC)
+        return OrderHoldClaim(order_id, item.hold_id, item.member_id, expires_at, item.status)
 
     def commit(self, tenant: str, commit: Commit) -> None:
         """Apply ``commit`` atomically, or raise VersionConflict / Duplicate / StoreUnavailable."""
@@ -426,28 +406,37 @@ class DynamoLedgerStore:
             )
             writes.append((acc, cond, None))
         for entry in commit.entries:
-            writes.append((_entry_item(tenant, entry), EntryItem.pk.does_not_exist(), f"{entry.scope}/{entry.key}"))
+            writes.append(
+                (_entry_item(tenant, entry), EntryItem.pk.does_not_exist(), business_key(entry.scope, entry.key))
+            )
         if commit.refund is not None:
             writes.append(
                 (
                     self._refund_item(tenant, commit.refund, at),
                     RefundItem.pk.does_not_exist(),
-                    f"REFUND#{commit.refund.refund_id}",
+                    business_key(order_scope(commit.refund.order_id), refund_key(commit.refund.refund_id)),
                 )
             )
         if commit.hold is not None:
             writes.append(
-                (self._hold_item(tenant, commit.hold), HoldItem.pk.does_not_exist(), f"HOLD#{commit.hold.hold_id}")
+                (
+                    self._hold_item(tenant, commit.hold),
+                    HoldItem.pk.does_not_exist(),
+                    business_key(hold_scope(commit.hold.hold_id), HOLD),
+                )
             )
         if commit.void_order is not None:
             void = OrderVoidItem(
-                scope_pk(tenant, f"ORDER#{commit.void_order}"), "PAID", order_id=commit.void_order, created_at=at
+                tenant_pk(tenant, order_scope(commit.void_order)), PAID, order_id=commit.void_order, created_at=at
             )
-            writes.append((void, OrderVoidItem.pk.does_not_exist(), f"ORDER#{commit.void_order}/PAID"))
+            writes.append((void, OrderVoidItem.pk.does_not_exist(), business_key(order_scope(commit.void_order), PAID)))
         if commit.profile is not None:
             writes.append((_profile_patch(tenant, commit.profile, at), None, None))  # a patch: see _profile_patch
         if commit.counter is not None:
             writes.append(_counter_write(tenant, commit.counter, at))
+        if commit.claim is not None:
+            pk = tenant_pk(tenant, order_scope(commit.claim.order_id))
+            writes.append(claim_write(pk, commit.claim, int(at.timestamp())))
         return writes
 
     def counter(self, tenant: str, member_id: str, key: str) -> int | None:
@@ -460,7 +449,7 @@ class DynamoLedgerStore:
 
     def entries(self, tenant: str, scope: str) -> list[EntryRecord]:
         """Every entry under one business scope (``TRANSFER#<id>``), one consistent Query."""
-        items = self._guard(lambda: list(LedgerTable.query(scope_pk(tenant, scope), consistent_read=True)))
+        items = self._guard(lambda: list(LedgerTable.query(tenant_pk(tenant, scope), consistent_read=True)))
         return [_entry_from(item, scope) for item in items if isinstance(item, EntryItem)]
 
     def referred_by(self, tenant: str, code: str) -> list[str]:
@@ -470,7 +459,7 @@ class DynamoLedgerStore:
 
     def expired_since(self, tenant: str, member_id: str, after_seq: int) -> list[LotChange]:
         """Lot changes of the member's expire entries written after entry ``after_seq``."""
-        condition = LedgerTable.sk.between(f"EXPIRE#{after_seq:010d}", "EXPIRE#~")
+        condition = LedgerTable.sk.between(expire_key(after_seq), EXPIRE_PREFIX + LAST)
         items = self._guard(
             lambda: list(LedgerTable.query(member_pk(tenant, member_id), condition, consistent_read=True))
         )
@@ -508,7 +497,7 @@ class DynamoLedgerStore:
         rows: list[PaidRow] = []
         paid_at: Any = AbcPaidIndex.abc_at
         for shard in range(ABC_SHARDS):
-            result = LedgerTable.abc_paid.query(f"T#{tenant}#{shard}", paid_at.between(since, until))
+            result = LedgerTable.abc_paid.query(shard_pk(tenant, str(shard)), paid_at.between(since, until))
             for item in self._guard(lambda r=result: list(r)):
                 order_id = item.pk.split("#ORDER#", 1)[1]
                 if isinstance(item, EntryItem):
@@ -539,7 +528,7 @@ class DynamoLedgerStore:
 
     def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]:
         """Many members in BatchGetItem requests of up to 100 keys (consistent reads)."""
-        sks = ("ACCOUNT", "PROFILE") if profiles else ("ACCOUNT",)
+        sks = (ACCOUNT, PROFILE) if profiles else (ACCOUNT,)
         wanted = [(member_pk(k.tenant, k.member_id), sk) for k in keys for sk in sks]
         accounts: dict[str, Account] = {}
         found: dict[str, Profile] = {}
@@ -557,7 +546,7 @@ class DynamoLedgerStore:
 
     def notifications(self, tenant: str, member_id: str, since_key: str) -> dict[str, NotificationRecord]:
         """The member's notification records with keys from ``since_key`` on (one Query)."""
-        condition = LedgerTable.sk.between(since_key, "NOTIFY#~")
+        condition = LedgerTable.sk.between(since_key, NOTIFY_PREFIX + LAST)
         items = self._guard(
             lambda: list(LedgerTable.query(member_pk(tenant, member_id), condition, consistent_read=True))
         )
@@ -600,8 +589,8 @@ class DynamoLedgerStore:
     @staticmethod
     def _refund_item(tenant: str, refund: RefundRecord, at: datetime) -> RefundItem:
         return RefundItem(
-            scope_pk(tenant, f"ORDER#{refund.order_id}"),
-            f"REFUND#{refund.refund_id}",
+            tenant_pk(tenant, order_scope(refund.order_id)),
+            refund_key(refund.refund_id),
             member_id=refund.member_id,
             order_id=refund.order_id,
             refund_id=refund.refund_id,
@@ -621,8 +610,8 @@ class DynamoLedgerStore:
     @staticmethod
     def _hold_item(tenant: str, hold: HoldRecord) -> HoldItem:
         return HoldItem(
-            scope_pk(tenant, f"HOLD#{hold.hold_id}"),
-            "HOLD",
+            tenant_pk(tenant, hold_scope(hold.hold_id)),
+            HOLD,
             member_id=hold.member_id,
             order_id=hold.order_id,
             points=hold.points,

@@ -105,8 +105,7 @@ class HistoryIndex(GlobalSecondaryIndex["LedgerTable"]):
 
 # The ABC analysis (VIP) reads a tenant's paid orders of a period from this sparse index: PAID entries and refund
 # records carry ``abc_pk`` = ``T#<tenant>#<order shard>`` and ``abc_at`` = the order's paid time, nothing else does.
-# Sharded by order id so that one big tenant's orders spread over ABC_SHARDS index partitions (docs/decisions.md).
-ABC_SHARDS = 4
+# Sharded by order id over shared.keys.ABC_SHARDS index partitions (docs/decisions.md).
 
 
 class AbcPaidIndex(GlobalSecondaryIndex["LedgerTable"]):
@@ -164,7 +163,6 @@ class LotChangeMap(MapAttribute[str, Any]):
 # The due indexes of the scheduled work (SPEC §7). Hash key: the member's shard (a fixed key space, so the
 # fan-out knows every value and no index partition gets hot); range key: when the job is next due for that
 # member. Sparse: an account without anything due lacks the range attribute and is not in the index.
-INDEX_SHARDS = 64
 
 
 def _due_index(index_name: str, range_attribute: str) -> GlobalSecondaryIndex[Any]:
@@ -372,6 +370,16 @@ class OrderVoidItem(LedgerTable, discriminator="order_void"):
     order_id = UnicodeAttribute()
     created_at = IsoTime()
     event_id = UnicodeAttribute(null=True)
+
+
+class OrderHoldItem(LedgerTable, discriminator="order_hold"):
+    """ORDER#<id>/HOLD: the order's one open hold (see ``shared.records.OrderHoldClaim``)."""
+
+    hold_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | captured | released
+    expires_epoch = NumberAttribute()  # the hold's TTL as epoch seconds, compared in the next hold's condition
+    ttl = NumberAttribute(null=True)  # DynamoDB removes the claim a month after the hold's TTL
 
 
 class GrantItem(LedgerTable, discriminator="grant"):

@@ -7,8 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.dal.ledger_store import StoreUnavailable
-from shared.services.sweep import QueuedTask
+from shared.ports import QueuedTask, StoreUnavailable
 
 BATCH = 10  # SQS SendMessageBatch limit
 

@@ -14,9 +14,9 @@ from pynamodb.exceptions import DeleteError, PynamoDBException, TransactWriteErr
 from pynamodb.transactions import TransactWrite
 
 from shared import clock
-from shared.dal.ledger_store import StoreUnavailable
 from shared.dal.models import ProgramItem, SenderClaimItem, TenantItem, TenantsTable, VipTenantItem
 from shared.errors import Conflict
+from shared.ports import StoreUnavailable
 from shared.program import OPERATOR_SETTINGS, ProgramSettings, ProgramVersion
 from shared.tenants import Tenant
 

@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.notify.costs import EMAIL_USD_MICROS, STAFF_TASK_USD_MICROS, sms_cost
+from shared.ports import Delivery
 
 # Errors that say the address or number itself is wrong: retrying cannot help.
 PERMANENT_ERRORS = {"InvalidParameterValue", "InvalidParameter", "InvalidPhoneNumber", "OptedOut"}
-
-
-@dataclass(frozen=True)
-class Delivery:
-    status: str  # sent | failed (transient) | invalid (permanent); the service adds unknown | gave_up
-    message_id: str | None = None
-    error: str | None = None
-    cost_usd_micros: int = 0
-
-
-class Notifier(Protocol):
-    def email(self, to: str, source: str, template: str, data: dict[str, str]) -> Delivery: ...
-    def sms(self, phone: str, text: str, sender_id: str | None) -> Delivery: ...
-    def staff(self, topic_arn: str, subject: str, text: str) -> Delivery: ...
 
 
 def _deliver(call: Callable[[], dict[str, Any]], cost: int) -> Delivery:

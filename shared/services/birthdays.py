@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.birthday import is_birthday
+from shared.keys import birthday_entry_key, member_scope
 from shared.ledger import Credit, credit
 from shared.notify.program_messages import BIRTHDAY, birthday_data
 from shared.program import BirthdayBonus
@@ -56,7 +57,7 @@ class BirthdayService:
         details = {"rule": "birthday", "year": today.year, "points": bonus.points, "lifetime_days": bonus.lifetime_days}
         member_id = account.member_id
         entry = EntryRecord(
-            f"M#{member_id}", f"BIRTHDAY#{today.year}", member_id, movement, "birthday", now, None, details
+            member_scope(member_id), birthday_entry_key(today.year), member_id, movement, "birthday", now, None, details
         )
         account = bumped(replace(account, birthday_year=today.year), tenant.current.settings, now)
         self.store.commit(tenant.tenant_id, Commit(member_id, account, member.account.version, (*entries, entry)))

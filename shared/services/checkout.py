@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
-from shared.dal.ledger_store import Duplicate
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.hold_codes import new_hold_id
+from shared.keys import REDEEM, hold_claim_key, order_scope
 from shared.ledger import Hold, capture, place_hold, release_hold
 from shared.orders import max_redeemable
-from shared.records import Commit, EntryRecord, HoldRecord
+from shared.ports import Duplicate
+from shared.records import Commit, EntryRecord, HoldRecord, OrderHoldClaim
 from shared.rules import Cart, discounts, earn
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
 from shared.standing import standing_of
@@ -44,10 +46,6 @@ class HoldResult:
     discount_minor: int
     expires_at: datetime
     status: str  # active | captured | released
-
-
-def _scope(order_id: str) -> str:
-    return f"ORDER#{order_id}"
 
 
 class CheckoutService:
@@ -100,11 +98,17 @@ class CheckoutService:
             account = place_hold(account, Hold(hold_id, order_id, points, expires_at), now)
             account = bumped(account, tenant.current.settings, now)
             record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
-            commit = Commit(member_id, account, member.account.version, tuple(expiring), hold=record)
+            claim = OrderHoldClaim(order_id, hold_id, member_id, expires_at, "active")
+            commit = Commit(member_id, account, member.account.version, tuple(expiring), hold=record, claim=claim)
             self.store.commit(tenant.tenant_id, commit)
             return HoldResult(hold_id, order_id, member_id, points, discount, expires_at, "active")
 
-        return with_retries(self.attempts, step, _never_duplicate)
+        def duplicate(dup: Duplicate) -> HoldResult | None:
+            if dup.key == hold_claim_key(order_id):
+                _refuse_taken_order(self.store.hold_claim(tenant.tenant_id, order_id), member_id, now)
+            return None  # the claim was freed meanwhile, or a hold id retry: recompute
+
+        return with_retries(self.attempts, step, duplicate)
 
     def capture(self, tenant: Tenant, hold_id: str, points: int | None, now: datetime) -> HoldResult:
         hold = self._hold(tenant, hold_id)
@@ -125,8 +129,8 @@ class CheckoutService:
             account, expiring = expire_due(member.account, now)
             account, movement = capture(account, hold_id, wanted, now)
             entry = EntryRecord(
-                _scope(hold.order_id),
-                "REDEEM",
+                order_scope(hold.order_id),
+                REDEEM,
                 hold.member_id,
                 movement,
                 hold.order_id,
@@ -135,7 +139,8 @@ class CheckoutService:
                 {"hold_id": hold_id},
             )
             account = bumped(account, tenant.current.settings, now)
-            commit = Commit(hold.member_id, account, member.account.version, (*expiring, entry))
+            claim = _ended(hold, "captured")
+            commit = Commit(hold.member_id, account, member.account.version, (*expiring, entry), claim=claim)
             self.store.commit(tenant.tenant_id, commit)
             return replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * program.point_value_minor)
 
@@ -160,9 +165,9 @@ class CheckoutService:
                 return _result(hold, "released")  # released or expired already: nothing to do
             account, expiring = expire_due(member.account, now)
             account = bumped(release_hold(account, hold_id, now), tenant.current.settings, now)
-            self.store.commit(
-                tenant.tenant_id, Commit(hold.member_id, account, member.account.version, tuple(expiring))
-            )
+            version = member.account.version
+            commit = Commit(hold.member_id, account, version, tuple(expiring), claim=_ended(hold, "released"))
+            self.store.commit(tenant.tenant_id, commit)
             return _result(hold, "released")
 
         return with_retries(self.attempts, step, _never_duplicate)
@@ -184,6 +189,26 @@ def _result(hold: HoldRecord, status: str) -> HoldResult:
     return HoldResult(
         hold.hold_id, hold.order_id, hold.member_id, hold.points, hold.discount_minor, hold.expires_at, status
     )
+
+
+def _ended(hold: HoldRecord, status: Literal["captured", "released"]) -> OrderHoldClaim:
+    return OrderHoldClaim(hold.order_id, hold.hold_id, hold.member_id, hold.expires_at, status)
+
+
+def _refuse_taken_order(claim: OrderHoldClaim | None, member_id: str, now: datetime) -> None:
+    """One open hold per order (decision 58): a second checkout for the order, by any member, is refused while the
+    first hold is open, and every hold once the order's points were captured."""
+    if claim is None:
+        return
+    if claim.status == "captured":
+        raise Conflict(
+            "the order's points were already redeemed; refund the order instead", code="order_already_redeemed"
+        )
+    if claim.status == "active" and claim.member_id != member_id and claim.expires_at > now:
+        raise Conflict(
+            f"order has an open hold until {claim.expires_at:%Y-%m-%dT%H:%M:%SZ}; capture or release it first",
+            code="hold_exists",
+        )
 
 
 def _same_capture(captured: int, asked: int | None) -> None:

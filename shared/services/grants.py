@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 from shared.errors import Conflict, NotFound
 from shared.grants import Grant, GrantRequest, GrantTask, PartResult, check, first_tasks, new_grant
+from shared.keys import business_key, grant_entry_key, grant_message_key, member_scope
 from shared.ledger import Credit, credit
-from shared.notify.aws import Delivery, Notifier
 from shared.notify.messages import GrantNotice, grant_email_data, grant_sms_text
 from shared.observability import logger, metrics
+from shared.ports import Delivery, Notifier
 from shared.records import Commit, EntryRecord, Member, MemberKey, NotificationRecord
 from shared.reminders import sms_window_open
 from shared.services.reminders import outcome_of
@@ -193,7 +194,7 @@ class GrantService:
     # -- one member --------------------------------------------------------------------------------
 
     def _member(self, tenant: Tenant, grant: Grant, key: MemberKey, first: Member, now: datetime) -> Outcome:
-        entry_key = f"M#{key.member_id}/GRANT#{grant.grant_id}"
+        entry_key = business_key(member_scope(key.member_id), grant_entry_key(grant.grant_id))
         loads = iter([first])
 
         def step() -> str:
@@ -225,7 +226,7 @@ class GrantService:
         details = {"grant_id": grant.grant_id, "reason": grant.reason, "points": grant.points}
         entries.append(
             EntryRecord(
-                f"M#{account.member_id}", f"GRANT#{grant.grant_id}", account.member_id, movement,
+                member_scope(account.member_id), grant_entry_key(grant.grant_id), account.member_id, movement,
                 grant.grant_id, now, None, details,
             )
         )  # fmt: skip
@@ -249,7 +250,7 @@ class GrantService:
                 address = profile.email if channel == "email" else profile.phone
             if address is None:
                 continue
-            key = f"MSG#GRANT#{grant.grant_id}#{channel}"
+            key = grant_message_key(grant.grant_id, channel)
             claim = NotificationRecord(
                 member.account.member_id, key, grant.expires_at.astimezone(zone).date().isoformat(), 0, channel,
                 grant.points, "sending", 1, member.account.seq + 1, now, now, grant_id=grant.grant_id,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.keys import activate_key, member_scope
 from shared.ledger import Account, activate, release_expired_holds
 from shared.records import Commit, EntryRecord, Member, MemberKey
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
@@ -81,10 +82,10 @@ class Upkeep:
             points = 0
             if movement is not None:
                 points = sum(lot.remaining for lot in account.lots if lot.lot_id in {c.lot_id for c in movement.lots})
-                entry_key = f"ACTIVATE#{movement.seq:010d}"
+                entry_key = activate_key(movement.seq)
                 entries.append(
                     EntryRecord(
-                        f"M#{key.member_id}",
+                        member_scope(key.member_id),
                         entry_key,
                         key.member_id,
                         movement,

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared.notify.aws import Delivery, Notifier
+from shared.keys import program_message_key
 from shared.observability import logger, metrics, redact
+from shared.ports import Delivery, Notifier
 from shared.records import Member, NotificationRecord
 from shared.reminders import next_sms_window, sms_window_open
 from shared.services.jobs import MemberOutcome
@@ -38,7 +39,7 @@ class Outgoing:
 
     @property
     def key(self) -> str:
-        return f"NOTIFY#{self.topic.upper()}#{self.occasion}#{self.channel}"
+        return program_message_key(self.topic, self.occasion, self.channel)
 
 
 class Messenger:
@@ -49,7 +50,7 @@ class Messenger:
 
     def records(self, tenant: Tenant, member_id: str, topic: str, occasion: str) -> dict[str, NotificationRecord]:
         """The member's records of this occasion (one Query), to pass back to ``send``."""
-        return self.store.notifications(tenant.tenant_id, member_id, f"NOTIFY#{topic.upper()}#{occasion}#")
+        return self.store.notifications(tenant.tenant_id, member_id, program_message_key(topic, occasion))
 
     def send(
         self, tenant: Tenant, member: Member, msg: Outgoing, record: NotificationRecord | None, now: datetime

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from shared.clock import iso, parse_ts
-from shared.dal.ledger_store import Duplicate
 from shared.errors import NotFound, Unprocessable
 from shared.hold_codes import hold_id_for
+from shared.keys import CANCEL_RESTORE, PAID, REDEEM, order_scope, refund_key
 from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
 from shared.orders import (
     OrderRecord,
@@ -25,8 +25,9 @@ from shared.orders import (
     plan_refund,
     restore_credits,
 )
+from shared.ports import Duplicate
 from shared.program import ProgramSettings
-from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderState, Profile, RefundRecord
+from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderHoldClaim, OrderState, Profile, RefundRecord
 from shared.rules import Cart, Earning, Line, earn
 from shared.services.referrals import Referee, Referrals
 from shared.services.returns import item_points, recorded_lines, recorded_standing, reverse_target
@@ -69,10 +70,6 @@ class OrderResult:
     points_restored: int = 0
     balance: int | None = None
     reason: str | None = None
-
-
-def _order_scope(order_id: str) -> str:
-    return f"ORDER#{order_id}"
 
 
 def _zero(account: Account, kind: str) -> tuple[Account, Movement]:
@@ -204,8 +201,8 @@ class OrderService:
             if charge:
                 details["code_charge"] = charge
             paid = EntryRecord(
-                _order_scope(order.order_id),
-                "PAID",
+                order_scope(order.order_id),
+                PAID,
                 member.account.member_id,
                 movement,
                 order.order_id,
@@ -217,7 +214,7 @@ class OrderService:
             entries.append(paid)
             partner = None
             if refers and offered is not None:
-                scope = _order_scope(order.order_id)
+                scope = order_scope(order.order_id)
                 account, partner = self.referrals.refer(
                     tenant, offered, counter, account, entries, scope, order.paid_at, now
                 )
@@ -230,6 +227,7 @@ class OrderService:
                 member.account.version,
                 tuple(entries),
                 profile=_merged_profile(member, order.customer),
+                claim=_captured_claim(hold, redeemed_entries),
             )
             if partner is None:
                 self.store.commit(tenant.tenant_id, commit)
@@ -291,7 +289,7 @@ class OrderService:
         account: Account, order_id: str, movement: Movement, now: datetime, hold_id: str | None
     ) -> EntryRecord:
         details = {"hold_id": hold_id} if hold_id else {}
-        return EntryRecord(_order_scope(order_id), "REDEEM", account.member_id, movement, order_id, now, None, details)
+        return EntryRecord(order_scope(order_id), REDEEM, account.member_id, movement, order_id, now, None, details)
 
     def _after_duplicate(self, tenant: Tenant, order_id: str, dup: Duplicate) -> OrderResult | None:
         state = self.store.load_order(tenant.tenant_id, order_id)
@@ -363,9 +361,7 @@ class OrderService:
         credits = restore_credits(redemption.lots, 0, redemption.points, now, program.restore_grace_days)
         account, movement = credit(account, "restore", credits, now)
         entries.append(
-            EntryRecord(
-                _order_scope(order_id), "REFUND#CANCEL#RESTORE", redemption.member_id, movement, order_id, now, event_id
-            )
+            EntryRecord(order_scope(order_id), CANCEL_RESTORE, redemption.member_id, movement, order_id, now, event_id)
         )
         account = bumped(expire_born(account, entries, now), program, now)
         commit = Commit(redemption.member_id, account, member.account.version, tuple(entries), void_order=order_id)
@@ -405,7 +401,7 @@ class OrderService:
         returned = state.refunds[-1].returned if state.refunds else ()
         target, returned = reverse_target(tenant, state.paid, returned, items, cumulative)
         plan = plan_refund(record, before, amount_minor, now, grace, expired, target)
-        scope, base = _order_scope(record.order_id), f"REFUND#{refund_id}"
+        scope, base = order_scope(record.order_id), refund_key(refund_id)
         if plan.reverse_points:
             account, movement = reverse(account, plan.reverse_points, now, record.earned_lot_ids)
             entries.append(
@@ -482,6 +478,13 @@ def _paid_details(
         "restore_grace_days": program.restore_grace_days,
         "earned_lot_ids": [c.lot_id for c in movement.lots],
     }
+
+
+def _captured_claim(hold: HoldRecord | None, redeemed: list[EntryRecord]) -> OrderHoldClaim | None:
+    """A hold captured by the paid order itself ends the order's checkout as a capture would (decision 58)."""
+    if hold is None or not any(entry.details.get("hold_id") == hold.hold_id for entry in redeemed):
+        return None
+    return OrderHoldClaim(hold.order_id, hold.hold_id, hold.member_id, hold.expires_at, "captured")
 
 
 def _code_charge(order: PaidOrderIn, redeemed: list[EntryRecord]) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from shared.keys import REFEREE, REFERRAL_PREFIX, REFERRER, REFUND_PREFIX, order_of, referrals_month_key
 from shared.ledger import Account, Movement, credit, reverse
 from shared.program import ProgramSettings
 from shared.records import Commit, CounterRecord, EntryRecord, OrderState
@@ -94,7 +95,7 @@ class Referrals:
         rule = program.referral
         if referral.referrer_id is None or rule is None or not rule.max_per_month or not referral.referrer_points:
             return referral, None
-        key = f"REFERRALS#{month_key(paid_at, program.timezone)}"
+        key = referrals_month_key(month_key(paid_at, program.timezone))
         count = self.store.counter(tenant.tenant_id, referral.referrer_id, key)
         if (count or 0) >= rule.max_per_month:
             return replace(referral, referrer_points=0), None
@@ -114,14 +115,12 @@ class Referrals:
         """The referee's bonus (appended to ``entries``) and the referrer's commit (with the month's counter)."""
         assert referral.referrer_id is not None
         program = tenant.program_at(paid_at).settings
-        order_id = scope.removeprefix("ORDER#")
+        order_id = order_of(scope)
         granted = bonus(referral.referee_points, paid_at, program)
         if granted:
             account, movement = credit(account, "referral", granted, now)
             details = {"referrer_id": referral.referrer_id, "code": referral.code}
-            entries.append(
-                EntryRecord(scope, "REFERRAL#REFEREE", account.member_id, movement, order_id, now, None, details)
-            )
+            entries.append(EntryRecord(scope, REFEREE, account.member_id, movement, order_id, now, None, details))
         reward = bonus(referral.referrer_points, paid_at, program)
         if not reward:
             return account, None
@@ -129,9 +128,7 @@ class Referrals:
         r_account, r_entries = expire_due(referrer.account, now)
         r_account, movement = credit(r_account, "referral", reward, now)
         details = {"referee_id": account.member_id, "order_id": order_id}
-        r_entries.append(
-            EntryRecord(scope, "REFERRAL#REFERRER", referral.referrer_id, movement, order_id, now, None, details)
-        )
+        r_entries.append(EntryRecord(scope, REFERRER, referral.referrer_id, movement, order_id, now, None, details))
         r_account = bumped(expire_born(r_account, r_entries, now), tenant.current.settings, now)
         commit = Commit(referral.referrer_id, r_account, referrer.account.version, tuple(r_entries), counter=counter)
         return account, commit
@@ -141,14 +138,14 @@ class Referrals:
     ) -> tuple[Account, Commit | None]:
         """On the full refund or cancellation of a referee's first order: reverse the referee's bonus (appended to
         ``entries``) and return the referrer's reversal as a commit. Once per order, whatever refunds follow."""
-        given = {e.key: e for e in state.referral if e.key.startswith("REFERRAL#")}
-        if not given or any(e.key.startswith("REFUND#") for e in state.referral):
+        given = {e.key: e for e in state.referral if e.key.startswith(REFERRAL_PREFIX)}
+        if not given or any(e.key.startswith(REFUND_PREFIX) for e in state.referral):
             return account, None
-        referee = given.get("REFERRAL#REFEREE")
+        referee = given.get(REFEREE)
         if referee is not None:
             account, entry = _reversal(account, referee, base, now)
             entries.append(entry)
-        referrer_entry = given.get("REFERRAL#REFERRER")
+        referrer_entry = given.get(REFERRER)
         if referrer_entry is None:
             return account, None
         referrer = self.store.load_member(tenant.tenant_id, referrer_entry.member_id)

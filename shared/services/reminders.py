@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.keys import NOTIFY_PREFIX
 from shared.ledger import Account
-from shared.notify.aws import Delivery, Notifier
 from shared.notify.messages import Reminder, email_data, sms_text, staff_call
 from shared.observability import logger, metrics, redact
+from shared.ports import Delivery, Notifier
 from shared.program import ProgramSettings
 from shared.records import Commit, Member, MemberKey, NotificationRecord
 from shared.reminders import DueMessage, due_messages, next_remind_at, next_sms_window, sms_window_open
@@ -64,7 +65,7 @@ class ReminderService:
         steps: list[Step] = []
         if due:
             first = min(m.expiry_date for m in due).isoformat()
-            records = self.store.notifications(tenant.tenant_id, member.account.member_id, f"NOTIFY#{first}")
+            records = self.store.notifications(tenant.tenant_id, member.account.member_id, NOTIFY_PREFIX + first)
             steps = [self._one(tenant, program, member, msg, records.get(msg.key), zone, now) for msg in due]
         self._advance(tenant, member.account, program, zone, steps, now)
         return MemberOutcome(

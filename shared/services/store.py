@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from shared.dal.ledger_store import Duplicate, VersionConflict
 from shared.errors import Transient
+from shared.keys import expire_key, member_scope
 from shared.ledger import Account, LotChange, expire
+from shared.ports import Duplicate, VersionConflict
 from shared.program import ProgramSettings
 from shared.records import (
     Commit,
@@ -22,6 +23,7 @@ from shared.records import (
     Member,
     MemberKey,
     NotificationRecord,
+    OrderHoldClaim,
     OrderState,
     Profile,
 )
@@ -35,6 +37,7 @@ class LedgerStore(Protocol):
     def load_member(self, tenant: str, member_id: str) -> Member: ...
     def load_order(self, tenant: str, order_id: str) -> OrderState: ...
     def get_hold(self, tenant: str, hold_id: str) -> HoldRecord | None: ...
+    def hold_claim(self, tenant: str, order_id: str) -> OrderHoldClaim | None: ...
     def commit(self, tenant: str, commit: Commit) -> None: ...
     def commit_pair(self, tenant: str, first: Commit, second: Commit) -> None: ...
     def counter(self, tenant: str, member_id: str, key: str) -> int | None: ...
@@ -70,8 +73,8 @@ def expire_due(account: Account, now: datetime) -> tuple[Account, list[EntryReco
     updated, movement = expire(account, now)
     if movement is None:
         return account, []
-    key = f"EXPIRE#{movement.seq:010d}"
-    return updated, [EntryRecord(f"M#{account.member_id}", key, account.member_id, movement, "expiry", now)]
+    key = expire_key(movement.seq)
+    return updated, [EntryRecord(member_scope(account.member_id), key, account.member_id, movement, "expiry", now)]
 
 
 def expire_born(account: Account, entries: list[EntryRecord], now: datetime) -> Account:

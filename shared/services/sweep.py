@@ -11,7 +11,7 @@ its shard on as a new task that carries the index cursor.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from shared import clock
 from shared.clock import iso, parse_ts
-from shared.dal.models import INDEX_SHARDS
+from shared.keys import INDEX_SHARDS
 from shared.observability import logger, metrics
 from shared.records import DuePage, Member, MemberKey
 from shared.services.jobs import MemberJob, MemberOutcome
@@ -104,14 +104,6 @@ class ShardReport:
 class DueStore(Protocol):
     def due(self, index: str, shard: int, now: datetime, cursor: dict[str, Any] | None, limit: int) -> DuePage: ...
     def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]: ...
-
-
-class QueuedTask(Protocol):
-    def to_json(self) -> str: ...
-
-
-class TaskQueue(Protocol):
-    def send(self, tasks: Sequence[QueuedTask], delay_seconds: int = 0) -> None: ...
 
 
 def plan_run(job: str, now: datetime, run_id: str, started: datetime | None = None) -> list[ShardTask]:

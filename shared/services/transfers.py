@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.clock import iso
-from shared.dal.ledger_store import Duplicate
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from shared.keys import transfer_month_key, transfer_scope
+from shared.ports import Duplicate
 from shared.program import ProgramSettings
 from shared.records import Commit, CounterRecord, EntryRecord, Member
 from shared.services.store import LedgerStore, bumped, expire_due, with_retries
@@ -43,14 +44,6 @@ class TransferResult:
     month: str
 
 
-def _scope(transfer_id: str) -> str:
-    return f"TRANSFER#{transfer_id}"
-
-
-def _counter_key(month: str) -> str:
-    return f"TRANSFER#{month}"
-
-
 class TransferService:
     def __init__(self, store: LedgerStore, attempts: int) -> None:
         self.store = store
@@ -61,7 +54,7 @@ class TransferService:
         tid = tenant.tenant_id
 
         def step() -> TransferResult:
-            done = self.store.entries(tid, _scope(request.transfer_id))
+            done = self.store.entries(tid, transfer_scope(request.transfer_id))
             if done:  # a retry: answer the first result, whatever changed since (even the settings)
                 return _recorded(done, request)
             _check_allowed(program, request)
@@ -72,7 +65,7 @@ class TransferService:
             return self._apply(tenant, request, (sender, recipient), counter, month, now)
 
         def duplicate(_: Duplicate) -> TransferResult | None:
-            done = self.store.entries(tid, _scope(request.transfer_id))
+            done = self.store.entries(tid, transfer_scope(request.transfer_id))
             return _recorded(done, request) if done else None
 
         return with_retries(self.attempts, step, duplicate)
@@ -101,7 +94,7 @@ class TransferService:
         }
         entries = [
             EntryRecord(
-                scope=_scope(request.transfer_id),
+                scope=transfer_scope(request.transfer_id),
                 key=key,
                 member_id=member.account.member_id,
                 movement=movement,
@@ -138,7 +131,7 @@ class TransferService:
 
     def _counted(self, tenant_id: str, program: ProgramSettings, request: TransferIn, month: str) -> CounterRecord:
         """The sender's points sent this month with this transfer added, within the monthly limit."""
-        key = _counter_key(month)
+        key = transfer_month_key(month)
         sent = self.store.counter(tenant_id, request.from_member_id, key)
         limit = program.transfer.max_points_per_month
         if limit and (sent or 0) + request.points > limit:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import paid_event, signed_headers
 from tests.e2e.client import Api, request
 
@@ -27,3 +29,27 @@ def test_a_capture_with_other_points_than_the_first_is_409(api: Api) -> None:
     other = api.post(f"/holds/{hold.body['hold_id']}/capture", {"points": 35})
     assert (first.status, again.body == first.body) == (200, True)
     assert (other.status, other.code) == (409, "capture_differs")
+
+
+def test_one_open_hold_per_order_across_members(api: Api) -> None:
+    # Given two members with points and a hold of the first on order bi-o9
+    for order_id, member_id in (("bi-o2", "bi-bob"), ("bi-o3", "bi-cat")):
+        assert api.webhook(paid_event(order_id, member_id, 200_000)).status == 200
+    first = api.post("/holds", {"member_id": "bi-bob", "order_id": "bi-o9", "points": 40})
+    # When the second member asks for a hold on the same order, then it is refused
+    taken = api.post("/holds", {"member_id": "bi-cat", "order_id": "bi-o9", "points": 40})
+    assert (first.status, taken.status, taken.code) == (201, 409, "hold_exists")
+    # When the first hold is captured, then no member can hold the order again
+    assert api.post(f"/holds/{first.body['hold_id']}/capture", {"points": 40}).status == 200
+    again = api.post("/holds", {"member_id": "bi-cat", "order_id": "bi-o9", "points": 10})
+    assert (again.status, again.code) == (409, "order_already_redeemed")
+
+
+def test_an_unknown_route_is_404_in_the_project_shape_without_the_callers_key(api: Api) -> None:
+    # Given a request with the tenant's key to a path and a method the API does not have
+    for method, path in (("GET", "/no-such-route"), ("DELETE", "/holds")):
+        # When API Gateway answers it (no Lambda runs)
+        answer = request(method, api.url(path), None, api.creds.auth)
+        # Then it is a 404 not_found in the project's error shape, and the key is nowhere in it
+        assert (answer.status, answer.code) == (404, "not_found"), answer
+        assert api.creds.api_key not in json.dumps(answer.body)

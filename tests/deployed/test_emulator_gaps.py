@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from scripts.deploy_local import DeployedStack, client, failures
-from scripts.emulator_gaps import GAPS_FILE, Gap, gaps
+from scripts.emulator_gaps import GAPS_FILE, GATEWAY_RESPONSES, Gap, gaps, ignored
 
 ACCEPTED = "this entry is accepted by the emulator now: remove it from infra/emulator_gaps.json"
 REFUSED = ("ROLLBACK_COMPLETE", "CREATE_FAILED", "ROLLBACK_FAILED")
@@ -129,3 +129,13 @@ def test_the_emulator_still_refuses_each_gap(gap: Gap, artifact: Path, deployed:
     # Then the emulator refuses it
     assert not accepted, f"{gap.describe()} ({logical_id}): {ACCEPTED}"
     print(f"{gap.describe()} ({logical_id}) refused: {said}")
+
+
+def test_the_emulator_still_ignores_the_gateway_responses(artifact: Path, deployed: DeployedStack) -> None:
+    # Given the packaged API's gateway responses (in its OpenAPI body) and the entry that says ministack ignores them
+    wanted = _template(artifact)["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][GATEWAY_RESPONSES]
+    assert [entry["what"] for entry in ignored()] == [f"AWS::Serverless::Api DefinitionBody {GATEWAY_RESPONSES}"]
+    # Then the deployment found none of them in effect after CreateStack and put every one itself
+    assert deployed.applied_instead == [f"gateway response {t}" for t in sorted(wanted)], (
+        "the emulator applies the gateway responses now: remove the entry from infra/emulator_gaps.json"
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.dal.models import ABC_SHARDS
+from shared.keys import ABC_SHARDS
 from tests.conftest import TenantCreds, make_tenant
 from tests.integration.abc_support import classes, report, report_ok, seed_orders, seed_other_tenant
 from tests.integration.conftest import Clock

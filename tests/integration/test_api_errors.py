@@ -65,19 +65,26 @@ def test_unknown_tenant_and_other_tenants_key_get_the_same_403(
     missing = call(
         f"/v1/tenants/demo{path}", headers={"content-type": "application/json"}, **({"body": raw} if raw else {})
     )
-    # Then all answer 403 with an identical body, and nothing was written
+    # Then a key that does not open the tenant answers 403 with an identical body, no key at all 401 (RFC 9110),
+    # and nothing was written
     error = assert_error(foreign, 403, "forbidden")
     assert (unknown.status_code, body(unknown)) == (403, {"error": error})
-    assert (missing.status_code, body(missing)) == (403, {"error": error})
+    assert_error(missing, 401, "missing_api_key")
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
     assert ledger_items() == before
 
 
-def test_wrong_scheme_or_key_is_403(client: Any, tenant: TenantCreds) -> None:
-    # Given the right key sent with another scheme, and a made-up key
-    for header in (f"Basic {tenant.api_key}", tenant.api_key, "Bearer lk_made_up", "Bearer "):
-        # When the member is read, then it is forbidden
+def test_no_bearer_key_is_401_and_a_made_up_key_403(client: Any, tenant: TenantCreds) -> None:
+    # Given the right key sent with another scheme or none, an empty Bearer, and a made-up key
+    for header, status, code in (
+        (f"Basic {tenant.api_key}", 401, "missing_api_key"),
+        (tenant.api_key, 401, "missing_api_key"),
+        ("Bearer ", 401, "missing_api_key"),
+        ("Bearer lk_made_up", 403, "forbidden"),
+    ):
+        # When the program is read, then no Bearer key is 401, a wrong one 403
         response = client.http.get(f"{base(tenant)}/program", headers={"authorization": header})
-        assert_error(response, 403, "forbidden")
+        assert_error(response, status, code)
 
 
 # -- checkout holds (SPEC §4) ------------------------------------------------------------------------

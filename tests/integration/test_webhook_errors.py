@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from shared.dal.ledger_store import DynamoLedgerStore, StoreUnavailable, VersionConflict
+from shared.dal.ledger_store import DynamoLedgerStore
+from shared.ports import StoreUnavailable, VersionConflict
 from tests.conftest import TenantCreds, body, make_tenant, paid_event, post_webhook, refund_event, signed_headers
 from tests.integration.support import assert_error, history, ledger_items, member
 

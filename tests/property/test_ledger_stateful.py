@@ -47,8 +47,8 @@ from hypothesis.stateful import (
 
 from shared import clock
 from shared.container import container
-from shared.dal.ledger_store import member_pk, shard_of
 from shared.errors import AppError
+from shared.keys import member_pk, shard_of
 from shared.ledger import MAX_OPEN_HOLDS, Account
 from shared.money import points_for, share_floor
 from shared.orders import unitemised_target

@@ -26,7 +26,9 @@ from scripts.emulator_atomicity import cheap_transaction_backups
 from scripts.infra_messaging import create_messaging
 from scripts.scheduler import FixedBudget, RunSummary, scheduled_event, sqs_event
 from shared.container import container, reset
-from shared.dal.ledger_store import Duplicate, DynamoLedgerStore, VersionConflict, member_pk, shard_of
+from shared.dal.ledger_store import DynamoLedgerStore
+from shared.keys import member_pk, shard_of
+from shared.ports import Duplicate, VersionConflict
 from shared.records import Commit, DuePage, MemberKey
 from shared.services.sweep import ShardTask
 from tests.aws import create_tables_from_infra

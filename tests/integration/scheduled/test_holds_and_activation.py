@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.dal.ledger_store import DynamoLedgerStore, member_pk, shard_of
+from shared.dal.ledger_store import DynamoLedgerStore
+from shared.keys import member_pk, shard_of
 from tests.conftest import TenantCreds, make_tenant, paid_event
 from tests.integration.conftest import Clock
 from tests.integration.scheduled.conftest import Jobs
