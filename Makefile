@@ -81,7 +81,7 @@ load: $(STAMP)
 
 package: $(STAMP)
 	$(AWS_DUMMY) $(BIN)/python scripts/package.py --stage $(STAGE) build/package
-	@echo "build/package/sam.json + deployment.zip: see README.md (Deploy) for aws cloudformation package/deploy"
+	@echo "build/package/sam.json + deployment.zip: see docs/deploy.md for aws cloudformation package/deploy"
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis .chalice/deployments

@@ -1,11 +1,11 @@
-"""Wiring only (SPEC §10): one Blueprint per functions/ module and the Powertools middleware."""
+"""Wiring only (docs/spec.md §10): one Blueprint per functions/ module and the Powertools middleware."""
 
 import gc
 
 # Cold start: no garbage collection while the modules load. They make about 90,000 objects and almost no garbage, yet
 # the collector would run some 200 times on the way, a full pass over all of them included. At the end they are frozen
-# (moved out of the collector's reach: no later collection walks them either) and collection resumes (README,
-# Performance). functions/schedules.py, the other functions' handler module, does the same.
+# (moved out of the collector's reach: no later collection walks them either) and collection resumes
+# (docs/performance.md). functions/schedules.py, the other functions' handler module, does the same.
 _collecting = gc.isenabled()
 gc.disable()
 

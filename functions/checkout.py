@@ -1,4 +1,4 @@
-"""Checkout redemption routes (SPEC §4): quote, hold, capture, release."""
+"""Checkout redemption routes (docs/spec.md §4): quote, hold, capture, release."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Holiday / bulk grants (SPEC §8): POST answers 202 at once, the sweep worker does the rest; GET shows progress."""
+"""Holiday / bulk grants (docs/spec.md §8): POST answers 202 at once, the sweep worker does the rest; GET shows progress."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Member routes (SPEC §6): view with every lot, history, look-up by contact, contact update."""
+"""Member routes (docs/spec.md §6): view with every lot, history, look-up by contact, contact update."""
 
 from __future__ import annotations
 

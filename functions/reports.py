@@ -1,4 +1,4 @@
-"""Merchant reports: ``GET /v1/tenants/{tenant}/reports/abc``, the VIP (ABC) classes of a period (SPEC §8)."""
+"""Merchant reports: ``GET /v1/tenants/{tenant}/reports/abc``, the VIP (ABC) classes of a period (docs/spec.md §8)."""
 
 from __future__ import annotations
 

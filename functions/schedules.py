@@ -1,4 +1,4 @@
-"""Scheduled work (SPEC §7, §8): eight EventBridge schedules fan out to one SQS worker.
+"""Scheduled work (docs/spec.md §7, §8): eight EventBridge schedules fan out to one SQS worker.
 
 Each schedule takes "now" from its event's ``time`` and enqueues one task per index shard; the
 worker sweeps a shard, hands the rest on before its time runs out, and reports failed records one by

@@ -1,4 +1,4 @@
-"""POST /v1/tenants/{tenant}/transfers: points from one member to another (SPEC §8)."""
+"""POST /v1/tenants/{tenant}/transfers: points from one member to another (docs/spec.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /v1/tenants/{tenant}/webhooks/standard: signed order events (SPEC §5).
+"""POST /v1/tenants/{tenant}/webhooks/standard: signed order events (docs/spec.md §5).
 
 Order of checks: size (413) → signature and freshness (401, one answer for every failure and for an unknown
 tenant) → JSON (400) → fields (422, ``paid_at`` within [now − 730 days, now + 5 minutes]) → effect. Nothing is

@@ -11,7 +11,7 @@
 
 Ctrl-C (or SIGTERM/SIGHUP) stops the emulator, removes the stack file and exits 0. Through `make run` the shell sees
 130 all the same: the terminal interrupts make too, and make, once this script has finished, dies of the same SIGINT
-whatever its recipe answered (README, Two commands). `make dev` is the in-process stack (scripts/local_stack.py).
+whatever its recipe answered (docs/operations.md, "Two commands"). `make dev` is the in-process stack (scripts/local_stack.py).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def bring_up(port: int) -> tuple[ministack.Ministack, DeployedStack, dict[str, A
     print("Packaging (make package) ...", flush=True)
     artifact = package("dev", quiet=True)
     # IAM enforced, as in the deployed test tier: each function calls as its own role, so a missing grant is an
-    # AccessDenied here before it is one on AWS (README, Permissions)
+    # AccessDenied here before it is one on AWS (docs/deploy.md, "Permissions")
     emulator = ministack.start(LOCAL / "ministack.log", port=port, enforce_iam=True)
     try:
         print(f"ministack on {emulator.url}; creating stack loyalty-dev by CloudFormation ...", flush=True)

@@ -1,4 +1,4 @@
-"""Create the DynamoDB tables described by infra/resources.json (the single source of table schemas, SPEC §10).
+"""Create the DynamoDB tables described by infra/resources.json (the single source of table schemas, docs/spec.md §10).
 
 Each ``AWS::DynamoDB::Table`` of the template becomes one ``CreateTable`` call with its keys, attribute
 definitions, indexes and billing mode. Deployment-only properties (point-in-time recovery, TTL, tags, SSE,

@@ -51,17 +51,22 @@ ERROR_TEXT = {
     "all), or a merchant route was called without a Bearer key (`missing_api_key`, with `WWW-Authenticate`)",
     "403": "the key has no access to this tenant (`forbidden`), or the setting is the operator's (`operator_setting`)",
     "404": "no such resource (`hold_not_found`, `grant_not_found`, `member_not_found`, `order_not_found`, ...)",
-    "409": "the request conflicts with an earlier one (idempotency key reused with another body, hold not active, ...)",
+    "409": "the request conflicts with an earlier one (idempotency key reused with another body, hold not active, "
+    "the order has another open hold `hold_exists` or its points were captured `order_already_redeemed`, ...)",
     "413": "the body is over the route's limit (`payload_too_large`)",
     "415": "`Content-Type` is not one the route accepts (`unsupported_media_type`)",
     "422": "a field is invalid (`validation_error`, `details` lists them) or a business rule refuses the request "
     "(`insufficient_points`, `currency_mismatch`, `unknown_event_type`, `transfers_disabled`, ...)",
+    "429": "API Gateway's throttling (`rate_limited`, with `Retry-After`); no Lambda ran",
+    "504": "API Gateway's timeout (`gateway_timeout`): the request may or may not have taken effect; retry it with "
+    "the same idempotency key",
     "503": "the tenant is suspended (`tenant_suspended`, with `Retry-After`) or a transient fault "
     "(`temporarily_unavailable`): retry later",
 }
 API = frozenset({"401", "403", "415", "503"})  # every Bearer route: no key, wrong key, Content-Type, suspended
 JSON_BODY = API | {"400", "413", "422"}  # and every route that reads a JSON body
 WEBHOOK = frozenset({"400", "401", "413", "415", "422", "503"})
+GATEWAY = frozenset({"429", "504"})  # API Gateway's own answers on any route (infra/resources.json gateway responses)
 
 
 @dataclass(frozen=True)
@@ -239,11 +244,12 @@ def _responses(route: Route) -> dict[str, Any]:
         for status, model in route.ok.items()
         for name in [model.__name__]
     }
-    for status in sorted(route.errors):
+    for status in sorted(route.errors | GATEWAY):
         responses[status] = {"description": ERROR_TEXT[status], "content": json_of("Error")}
     if "503" in responses:
         retry = {"description": "seconds to wait (a suspended tenant)", "schema": {"type": "integer"}}
         responses["503"]["headers"] = {"Retry-After": retry}
+    responses["429"]["headers"] = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
     return responses
 
 

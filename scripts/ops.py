@@ -20,7 +20,7 @@ stored only as a hash, so it cannot be shown again. An existing tenant is an err
 --if-missing is given (exit 0, nothing printed on stdout).
 suspend-tenant / resume-tenant set the tenant's status (an unknown tenant is an error, exit 1) and print
 `{"tenant_id", "status", "reason", "changed_at"}`; a suspended tenant's webhooks and API calls answer 503
-`tenant_suspended` and record nothing until it is resumed (README, "Tenants: the ops command").
+`tenant_suspended` and record nothing until it is resumed (docs/operations.md, "Tenants: the ops command").
 set-sender binds the tenant's e-mail sender: an SES identity verified in this account and region (the address or
 its domain), whose domain no other tenant holds. set-staff-topic binds its managers' SNS topic, which must exist and
 be named <stack>-staff-<tenant id> (loyalty-prod-staff-shop-1). Merchants cannot set either (PUT /program answers

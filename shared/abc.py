@@ -1,4 +1,4 @@
-"""ABC analysis of a tenant's members (SPEC §8, VIP): pure, integers only, no I/O.
+"""ABC analysis of a tenant's members (docs/spec.md §8, VIP): pure, integers only, no I/O.
 
 Members are ranked by their metric (revenue or orders in the period), highest first. A member's class is decided
 by the share of the total held by everyone ranked *before* them: under 80 % → A, under 95 % → B, else C. So the

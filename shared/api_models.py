@@ -1,4 +1,4 @@
-"""Request models of the HTTP API and the generic webhook (SPEC §5, §6), validated by Pydantic.
+"""Request models of the HTTP API and the generic webhook (docs/spec.md §5, §6), validated by Pydantic.
 
 Amounts are strict integers (a float or a numeric string is rejected, never rounded) with an
 upper bound, so an absurd value is a 422 rather than an overflowing balance.
@@ -212,7 +212,7 @@ class SegmentIn(Strict):
 
 
 class GrantIn(Strict):
-    """A bulk grant (SPEC §8). ``grant_id`` is the client's idempotency key: the same id, the same grant."""
+    """A bulk grant (docs/spec.md §8). ``grant_id`` is the client's idempotency key: the same id, the same grant."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 

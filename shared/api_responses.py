@@ -1,4 +1,4 @@
-"""Response models of the HTTP API (SPEC §6): what every route answers, success and error, as JSON Schema.
+"""Response models of the HTTP API (docs/spec.md §6): what every route answers, success and error, as JSON Schema.
 
 scripts/openapi.py writes them into docs/openapi.json; tests/integration/test_response_schemas.py checks real answers
 of every route against the document, and schemathesis checks the deployed stack's (tests/deployed/). The presenters

@@ -1,4 +1,4 @@
-"""The birthday bonus calendar (SPEC §8) as pure functions: which birthdays a run looks at, and whose day it is.
+"""The birthday bonus calendar (docs/spec.md §8) as pure functions: which birthdays a run looks at, and whose day it is.
 
 A birthday is celebrated on its month and day in the tenant's time zone; 29 February falls on 28 February in a
 year without one. The hourly run cannot know every tenant's zone, so it looks at every month-day that is "today"

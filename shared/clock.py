@@ -1,4 +1,4 @@
-"""The injectable "now" (SPEC §2): production reads the wall clock, tests and replays set it."""
+"""The injectable "now" (docs/spec.md §2): production reads the wall clock, tests and replays set it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Holiday / bulk grants (SPEC §8) as pure data: the checks of a request, the grant, its tasks and its status.
+"""Holiday / bulk grants (docs/spec.md §8) as pure data: the checks of a request, the grant, its tasks and its status.
 
 A grant runs as independent *chains* of tasks on the sweep queue: one chain per shard of the ``by_tenant`` index
 (segments ``all`` and ``tier``) or one per chunk of the given member ids. A chain is a sequence of *parts*; each

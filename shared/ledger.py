@@ -1,4 +1,4 @@
-"""One member's ledger (SPEC §3) as pure functions: no I/O, no clock, integers only.
+"""One member's ledger (docs/spec.md §3) as pure functions: no I/O, no clock, integers only.
 
 An ``Account`` is everything that decides what a member may spend: the open lots (points left),
 the open holds and the debt. Each operation returns a new ``Account`` and the ``Movement`` it
@@ -15,8 +15,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal, cast, get_args
 
 from shared.errors import Conflict, InsufficientPoints, Unprocessable
+
+# What a ledger entry did, and where a lot's points came from: mypy refuses any other value.
+EntryKind = Literal[
+    "earn", "redeem", "reverse", "restore", "expire", "activate", "grant", "referral", "transfer_in", "transfer_out"
+]
+LotSource = Literal["order", "promo", "refund", "grant", "birthday", "referral", "transfer"]
+
+
+ENTRY_KINDS: frozenset[str] = frozenset(get_args(EntryKind))
+LOT_SOURCES: frozenset[str] = frozenset(get_args(LotSource))
+
+
+def entry_kind(value: str) -> EntryKind:
+    """A stored kind back to its type; anything else is a corrupt record, not a value to carry on with."""
+    if value not in ENTRY_KINDS:
+        raise ValueError(f"unknown entry kind {value!r}")
+    return cast(EntryKind, value)
+
+
+def lot_source(value: str) -> LotSource:
+    if value not in LOT_SOURCES:
+        raise ValueError(f"unknown lot source {value!r}")
+    return cast(LotSource, value)
+
 
 MAX_OPEN_HOLDS = 20  # a cart abandons its hold; this caps what abandoned carts can pile up
 
@@ -26,7 +51,7 @@ class Lot:
     lot_id: str
     points: int  # as accrued
     remaining: int
-    source: str  # order | refund | grant | transfer | adjustment
+    source: LotSource
     earned_at: datetime
     available_at: datetime
     expires_at: datetime
@@ -63,7 +88,7 @@ class LotChange:
 
 @dataclass(frozen=True)
 class Movement:
-    kind: str  # earn | redeem | reverse | restore | expire
+    kind: EntryKind
     delta: int
     seq: int
     balance_after: int
@@ -89,18 +114,18 @@ class Account:
     lifetime_spend_minor: int = 0
     lots: tuple[Lot, ...] = ()
     holds: tuple[Hold, ...] = ()
-    # Wake-ups of the scheduled work (SPEC §7); each is indexed so a job finds its members without a Scan.
+    # Wake-ups of the scheduled work (docs/spec.md §7); each is indexed so a job finds its members without a Scan.
     remind_at: datetime | None = None  # the next reminder stage to look at (set by the services)
     reminded_through: datetime | None = None  # every stage firing up to here has been handled
     activated_through: datetime | None = None  # pending lots available by here have been announced
-    # Standing under the program rules (SPEC §8), see ``shared.rules.Standing``
+    # Standing under the program rules (docs/spec.md §8), see ``shared.rules.Standing``
     tier: str | None = None  # reached by spend after the last order, or kept by the last evaluation
     spend_months: tuple[tuple[str, int], ...] = ()  # ("YYYY-MM" tenant time, cash minus refunds), last 13 months
     paid_orders: int = 0
     boost_until: datetime | None = None  # a post-purchase boost runs until here
     boost_discount_open: bool = False  # its discount on the next order is still unused
     abc_class: str | None = None  # A | B | C of the last ABC classification
-    # Scheduled program work (SPEC §8), each an indexed wake-up or a done-marker
+    # Scheduled program work (docs/spec.md §8), each an indexed wake-up or a done-marker
     birthday_year: int | None = None  # the last (tenant-local) year the birthday bonus was granted
     tier_review_at: datetime | None = None  # the next downgrade evaluation (rolling basis, a tier held)
     boost_remind_at: datetime | None = None  # when to remind of the running boost's end (None: nothing owed)
@@ -155,12 +180,12 @@ class Credit:
     """Points to add as one new lot."""
 
     points: int
-    source: str
+    source: LotSource
     available_at: datetime
     expires_at: datetime
 
 
-def credit(account: Account, kind: str, credits: Sequence[Credit], now: datetime) -> tuple[Account, Movement]:
+def credit(account: Account, kind: EntryKind, credits: Sequence[Credit], now: datetime) -> tuple[Account, Movement]:
     """Add lots (earn, restore, grant). Debt is paid first: a lot keeps only what is left after it.
 
     A lot born past its expiry (an order reported after its lifetime, a restore with no grace) is worth

@@ -1,4 +1,4 @@
-"""Defense in depth for the logs: every record is masked before it is written (SPEC §9, issue 6 item 3).
+"""Defense in depth for the logs: every record is masked before it is written (docs/spec.md §9, issue 6 item 3).
 
 The code never passes a secret or a contact to the logger on purpose; this formatter makes sure that a careless
 ``logger.info(..., extra={"payload": body, "headers": headers})`` still leaks nothing. It walks the whole record

@@ -1,4 +1,4 @@
-"""Money and points arithmetic (SPEC §2). Integers only; every division rounds down."""
+"""Money and points arithmetic (docs/spec.md §2). Integers only; every division rounds down."""
 
 from __future__ import annotations
 

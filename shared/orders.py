@@ -1,4 +1,4 @@
-"""Order-level rules (SPEC §2, §3): what a paid order earns and what a refund takes back.
+"""Order-level rules (docs/spec.md §2, §3): what a paid order earns and what a refund takes back.
 
 A paid order is recorded once with every amount its later refunds need (``OrderRecord``);
 refunds are computed from that record and the refunds before them, never from today's rules.
@@ -26,7 +26,7 @@ def max_redeemable(cart: Cart, available: int, program: ProgramSettings) -> int:
 
 
 def earn_credits(earning: Earning, paid_at: datetime, program: ProgramSettings) -> list[Credit]:
-    """The permanent program's lot, then one lot per promo with the promo's own lifetime (SPEC §8)."""
+    """The permanent program's lot, then one lot per promo with the promo's own lifetime (docs/spec.md §8)."""
     available_at = paid_at + timedelta(days=program.pending_days)
     credits = [Credit(earning.points, "order", available_at, paid_at + timedelta(days=program.lifetime_days))]
     credits += [Credit(p.points, "promo", available_at, p.expires_at) for p in earning.promos]

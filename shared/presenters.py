@@ -1,4 +1,4 @@
-"""JSON shapes of the API responses (SPEC §6): one function per resource, plain dicts out."""
+"""JSON shapes of the API responses (docs/spec.md §6): one function per resource, plain dicts out."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A tenant's program settings (SPEC §2-§4, §8): validated on write, versioned by effective time.
+"""A tenant's program settings (docs/spec.md §2-§4, §8): validated on write, versioned by effective time.
 
-Rates and multipliers are basis points (10000 = 100 % = ×1). The rules of SPEC §8 are plain data here; what
+Rates and multipliers are basis points (10000 = 100 % = ×1). The rules of docs/spec.md §8 are plain data here; what
 they do to an order is ``shared.rules``."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$")  # SNS SMS sender i
 
 
 class ReminderStage(BaseModel):
-    """One rung of the expiry reminder ladder (SPEC §7): ``days_before`` the points expire, send on ``channels``."""
+    """One rung of the expiry reminder ladder (docs/spec.md §7): ``days_before`` the points expire, send on ``channels``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -186,7 +186,7 @@ class ProgramSettings(BaseModel):
     min_redeem_points: int = Field(default=1, ge=1, le=10_000_000)
     hold_ttl_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
     restore_grace_days: int = Field(default=30, ge=0, le=3650)
-    # Expiry reminders (SPEC §7)
+    # Expiry reminders (docs/spec.md §7)
     reminders: list[ReminderStage] = Field(default_factory=default_ladder, max_length=10)
     language: Literal["en", "ru"] = "en"
     email_from: str | None = Field(
@@ -204,7 +204,7 @@ class ProgramSettings(BaseModel):
         "that changes it is 403 operator_setting. Unset: no call tasks.",
         json_schema_extra={"readOnly": True},
     )
-    # Program rules (SPEC §8)
+    # Program rules (docs/spec.md §8)
     tiers: list[Tier] = Field(default_factory=list, max_length=20)
     tier_basis: Literal["lifetime", "rolling_12m"] = "lifetime"
     min_check_minor: int = Field(default=0, ge=0, le=10**12)

@@ -2,7 +2,7 @@
 
 A ``Commit`` is one atomic change: the member's new account (guarded by the version it was
 computed from) plus new immutable records, each created only if its key is new. The keys are
-business keys (order, refund, hold), which is what makes replays harmless (SPEC §3).
+business keys (order, refund, hold), which is what makes replays harmless (docs/spec.md §3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Referral codes (SPEC §8): short, deterministic, resolvable without a Scan.
+"""Referral codes (docs/spec.md §8): short, deterministic, resolvable without a Scan.
 
 A member's code is a hash of (tenant, member id), so it needs no write to exist and never changes.
 Resolution goes through the ``by_referral`` index: every ACCOUNT and PROFILE item carries
@@ -14,12 +14,12 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
-from shared.ledger import Credit
+from shared.ledger import Credit, LotSource
 from shared.program import ProgramSettings
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 LENGTH = 10
-SOURCE = "referral"
+SOURCE: LotSource = "referral"
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0", "-": None, " ": None})
 
 

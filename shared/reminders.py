@@ -1,4 +1,4 @@
-"""The expiry reminder ladder (SPEC §7) as pure functions over a member's account: no I/O, "now" passed in.
+"""The expiry reminder ladder (docs/spec.md §7) as pure functions over a member's account: no I/O, "now" passed in.
 
 Points are grouped by the tenant-local *date* they expire on. A stage ``{days_before, channels}`` fires for a
 date at local midnight ``days_before`` days earlier, and only while points expiring that day are still unspent.

@@ -1,4 +1,4 @@
-"""What a paid order earns under the tenant's program rules (SPEC §8), explained rule by rule. Pure: no I/O.
+"""What a paid order earns under the tenant's program rules (docs/spec.md §8), explained rule by rule. Pure: no I/O.
 
 Order of the rules, each one a line of the breakdown:
 1. ``min_check``: an order whose eligible amount is below ``min_check_minor`` earns nothing at all.
@@ -9,7 +9,7 @@ Order of the rules, each one a line of the breakdown:
 4. ``combo``: bonus points when every SKU of a combo is in the order, once per combo.
 5. ``promotion``: each active promo earns its own points on its own eligible share, in a lot of its own.
 
-The eligible amount (SPEC §2: cash paid for goods) is spread over the items in proportion to their amounts, so
+The eligible amount (docs/spec.md §2: cash paid for goods) is spread over the items in proportion to their amounts, so
 a category multiplier or a promo's categories weigh the cash actually paid, discounts and points included.
 """
 

@@ -26,7 +26,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, ge=1)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     commit_attempts: int = Field(default=8, ge=1, le=50)  # bounded retry on a member's version conflict
-    # Scheduled work (SPEC §7)
+    # Scheduled work (docs/spec.md §7)
     sweep_queue_url: str | None = None  # from the template; locally the queue is found by name
     sweep_queue_name: str = "loyalty-sweep"
     sweep_page_size: int = Field(default=100, ge=1, le=100)  # members per index page (one BatchGetItem)

@@ -1,4 +1,4 @@
-"""A member's standing under the program rules (SPEC §8): spend for tiers, the tier, the post-purchase boost.
+"""A member's standing under the program rules (docs/spec.md §8): spend for tiers, the tier, the post-purchase boost.
 
 Spend is cash paid minus refunds. ``lifetime_spend_minor`` holds it since the first order; ``spend_months`` holds
 it per calendar month of the tenant's time zone, so the rolling 12-month basis is the current month and the 11

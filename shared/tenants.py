@@ -83,7 +83,7 @@ def new_api_key() -> str:
 
 def new_webhook_secret(platform: str = "standard") -> str:
     """A fresh secret in the form the platform uses. Shopify and Stripe issue their own when the merchant creates
-    the webhook there; that one is then stored with ``set_webhook_secret`` (see README, "Platforms")."""
+    the webhook there; that one is then stored with ``set_webhook_secret`` (see docs/api.md, "Platforms")."""
     if platform == "standard":
         return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     if platform == "stripe":

@@ -1,4 +1,4 @@
-"""Tier downgrades on the rolling 12-month basis (SPEC §8) as pure functions: when to look, and what is left.
+"""Tier downgrades on the rolling 12-month basis (docs/spec.md §8) as pure functions: when to look, and what is left.
 
 Upgrades happen when an order is paid (``shared.standing.after_paid``); a tier is never lowered there. Rolling
 spend only falls when a whole month leaves the window (on the 1st, tenant time) or when an order is refunded, so

@@ -1,4 +1,4 @@
-"""Moving points from one member to another (SPEC §8), pure: no I/O, integers only.
+"""Moving points from one member to another (docs/spec.md §8), pure: no I/O, integers only.
 
 The sender spends from spendable lots, soonest-expiring first (the same rule as a redemption, so
 held, pending and owed points can never leave). Each expiry date the points came from arrives as
@@ -17,9 +17,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from shared.errors import InsufficientPoints, Unprocessable
-from shared.ledger import Account, Credit, Lot, LotChange, Movement, credit, expiry_order, spend
+from shared.ledger import Account, Credit, Lot, LotChange, LotSource, Movement, credit, expiry_order, spend
 
-SOURCE = "transfer"
+SOURCE: LotSource = "transfer"
 RETURNABLE = frozenset({"order", "promo", "referral"})  # lots a cancellation of their order takes back
 
 

@@ -1,4 +1,4 @@
-"""Emulated-AWS helpers of the tests: tables are built from infra/resources.json, never from the models (SPEC §10).
+"""Emulated-AWS helpers of the tests: tables are built from infra/resources.json, never from the models (docs/spec.md §10).
 
 The translation of the template (keys, attribute definitions, indexes, billing mode; table names from
 ``TENANTS_TABLE`` / ``LEDGER_TABLE``, defaults ``loyalty-tenants`` / ``loyalty-ledger``) lives in

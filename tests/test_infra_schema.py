@@ -1,4 +1,4 @@
-"""infra/resources.json is the single source of table schemas: it must agree with the PynamoDB models (SPEC §10)."""
+"""infra/resources.json is the single source of table schemas: it must agree with the PynamoDB models (docs/spec.md §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The deployment package (SPEC §10, issue 2 item 8): `chalice package` with infra/ merged, the zip imported by a
+"""The deployment package (docs/spec.md §10, issue 2 item 8): `chalice package` with infra/ merged, the zip imported by a
 clean interpreter, the template cfn-lint clean.
 
 Slow (about 15 s with chalice's cached dependency build, 1-2 min on a fresh machine: chalice downloads the
@@ -127,7 +127,7 @@ def prod_package() -> Iterator[Package]:
 def test_vendor_symlinks_point_at_the_real_code() -> None:
     for package in OWN_PACKAGES:
         link = ROOT / "vendor" / package
-        assert link.is_symlink(), f"vendor/{package} must be a symlink to ../{package} (SPEC §10)"
+        assert link.is_symlink(), f"vendor/{package} must be a symlink to ../{package} (docs/spec.md §10)"
         assert link.resolve() == (ROOT / package).resolve()
 
 

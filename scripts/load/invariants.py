@@ -1,4 +1,4 @@
-"""The ledger invariants of SPEC §3, checked over what the API shows of one member after a load run.
+"""The ledger invariants of docs/spec.md §3, checked over what the API shows of one member after a load run.
 
 Input: the member view (`GET /members/{id}`), every history entry (`GET /members/{id}/history`, all pages, newest
 first) and, when the run is sure of it, what the run's answers promised (the balance the applied orders add up to

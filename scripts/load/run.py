@@ -1,5 +1,5 @@
 """`make load` (issue 6 item 7): a fixed number of requests from locust against the local stack, a report, and
-the ledger invariants of SPEC §3 checked for every member the run touched.
+the ledger invariants of docs/spec.md §3 checked for every member the run touched.
 
   .venv/bin/python scripts/load/run.py                      # 2000 requests, 8 users
   LOAD_REQUESTS=500 LOAD_USERS=4 .venv/bin/python scripts/load/run.py
@@ -194,7 +194,7 @@ def print_checks(problems: list[str], members: int) -> None:
         print(f"\nLedger invariants BROKEN ({len(problems)}) over {members} members:", file=sys.stderr)
         print("\n".join(f"  {p}" for p in problems), file=sys.stderr, flush=True)
     else:
-        print(f"\nLedger invariants hold for all {members} members the run wrote to (SPEC §3)", flush=True)
+        print(f"\nLedger invariants hold for all {members} members the run wrote to (docs/spec.md §3)", flush=True)
 
 
 def write_report(args: argparse.Namespace, report: Report, members: dict[str, Any], problems: list[str]) -> None:

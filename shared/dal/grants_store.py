@@ -14,13 +14,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.dal.ledger_store import RETRYABLE_REASONS, DynamoLedgerStore
 from shared.dal.models import AccountItem, GrantItem, GrantPartItem, LedgerTable, NotificationItem
+from shared.dal.transactions import RETRYABLE_REASONS, guard
 from shared.grants import Grant, PartResult
 from shared.keys import grant_scope, member_pk, shard_pk, tenant_pk
 from shared.ports import StoreUnavailable
 
-_guard = DynamoLedgerStore._guard
 RECORD_ATTEMPTS = 8  # parts of one grant finishing at the same moment conflict on the grant item
 
 
@@ -100,7 +99,7 @@ class DynamoGrantStore:
             updated_at=grant.created_at,
         )
         try:
-            _guard(lambda: item.save(condition=GrantItem.pk.does_not_exist()))
+            guard(lambda: item.save(condition=GrantItem.pk.does_not_exist()))
         except StoreUnavailable as exc:
             if getattr(exc.__cause__, "cause_response_code", None) == "ConditionalCheckFailedException":
                 return False
@@ -109,22 +108,22 @@ class DynamoGrantStore:
 
     def get(self, tenant: str, grant_id: str) -> Grant | None:
         try:
-            item = _guard(lambda: GrantItem.get(grant_pk(tenant, grant_id), "GRANT", consistent_read=True))
+            item = guard(lambda: GrantItem.get(grant_pk(tenant, grant_id), "GRANT", consistent_read=True))
         except GrantItem.DoesNotExist:
             return None
         return _grant_from(item)
 
     def mark_enqueued(self, tenant: str, grant_id: str) -> None:
         item = GrantItem(grant_pk(tenant, grant_id), "GRANT")
-        _guard(lambda: item.update(actions=[GrantItem.enqueued.set(True)]))
+        guard(lambda: item.update(actions=[GrantItem.enqueued.set(True)]))
 
     def mark_started(self, tenant: str, grant_id: str, at: datetime) -> None:
         item = GrantItem(grant_pk(tenant, grant_id), "GRANT")
-        _guard(lambda: item.update(actions=[GrantItem.started_at.set(GrantItem.started_at | at)]))
+        guard(lambda: item.update(actions=[GrantItem.started_at.set(GrantItem.started_at | at)]))
 
     def get_part(self, tenant: str, grant_id: str, chain: str, part: int) -> PartResult | None:
         try:
-            item = _guard(
+            item = guard(
                 lambda: GrantPartItem.get(grant_pk(tenant, grant_id), part_key(chain, part), consistent_read=True)
             )
         except GrantPartItem.DoesNotExist:
@@ -175,14 +174,14 @@ class DynamoGrantStore:
         result = AccountItem.by_tenant.query(
             shard_pk(tenant, f"{shard:02d}"), limit=limit, page_size=limit, last_evaluated_key=cursor
         )
-        found = _guard(lambda: [(item.member_id, item.tier) for item in result])
+        found = guard(lambda: [(item.member_id, item.tier) for item in result])
         last = result.last_evaluated_key if len(found) == limit else None
         return MemberPage(found, last)
 
     def message_status(self, tenant: str, member_id: str, key: str) -> str | None:
         """The status of one notification record (read only when a claim lost: a redelivered part)."""
         try:
-            item = _guard(lambda: NotificationItem.get(member_pk(tenant, member_id), key, consistent_read=True))
+            item = guard(lambda: NotificationItem.get(member_pk(tenant, member_id), key, consistent_read=True))
         except NotificationItem.DoesNotExist:
             return None
         return str(item.status)

@@ -1,7 +1,7 @@
 """PynamoDB models of the two tables. Schemas must match ``infra/resources.json`` (a test checks).
 
 Every item carries a readable ``type`` (the discriminator) and plain attribute names so an
-operator can filter items in the console (SPEC §9). Key layout: docs in ``infra/ACCESS_PATTERNS.md``.
+operator can filter items in the console (docs/spec.md §9). Key layout: docs in ``infra/ACCESS_PATTERNS.md``.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class LotChangeMap(MapAttribute[str, Any]):
     expires_at = IsoTime()
 
 
-# The due indexes of the scheduled work (SPEC §7). Hash key: the member's shard (a fixed key space, so the
+# The due indexes of the scheduled work (docs/spec.md §7). Hash key: the member's shard (a fixed key space, so the
 # fan-out knows every value and no index partition gets hot); range key: when the job is next due for that
 # member. Sparse: an account without anything due lacks the range attribute and is not in the index.
 
@@ -185,7 +185,7 @@ class AbcMembersIndex(GlobalSecondaryIndex["AccountItem"]):
 
 
 class TenantMembersIndex(GlobalSecondaryIndex["AccountItem"]):
-    """Every member of one tenant, in 64 shards (bulk grants, SPEC §8): hash ``T#<tenant>#<shard>``, range the
+    """Every member of one tenant, in 64 shards (bulk grants, docs/spec.md §8): hash ``T#<tenant>#<shard>``, range the
     member id. ``tier`` is projected so a tier segment is filtered without reading the accounts; it is the only
     non-key attribute, so an account write touches the index only when the tier changes."""
 

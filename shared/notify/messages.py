@@ -1,4 +1,4 @@
-"""What a reminder says, per channel and language (SPEC §7). Pure: the senders only deliver."""
+"""What a reminder says, per channel and language (docs/spec.md §7). Pure: the senders only deliver."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def staff_call(r: Reminder) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class GrantNotice:
-    """What a bulk grant's message names (SPEC §8)."""
+    """What a bulk grant's message names (docs/spec.md §8)."""
 
     tenant_id: str
     name: str | None

@@ -1,4 +1,4 @@
-"""What the program's scheduled messages say (SPEC §8): birthday bonus, tier downgrade, boost ending. Pure.
+"""What the program's scheduled messages say (docs/spec.md §8): birthday bonus, tier downgrade, boost ending. Pure.
 
 E-mails are SES templates (infra/resources.json words them, ``<namespace>-<kind>-<language>``); these functions
 give their data. SMS texts are whole here, like the reminder's (``shared.notify.messages``).

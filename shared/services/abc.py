@@ -1,4 +1,4 @@
-"""VIP by ABC analysis (SPEC §8): the report of a period's classes, and the scheduled classification.
+"""VIP by ABC analysis (docs/spec.md §8): the report of a period's classes, and the scheduled classification.
 
 Both read the tenant's paid orders of the period from the sparse ``abc_paid`` index (Query pages over the period,
 never a Scan) and classify with ``shared.abc``. The scheduled run then writes ``abc_class = "A"`` on the accounts
@@ -16,9 +16,10 @@ from typing import Protocol
 from shared.abc import Classification, classify, metric_values
 from shared.clock import iso, parse_ts
 from shared.observability import logger, metrics
-from shared.records import Commit, Member, MemberKey, PaidRow
-from shared.services.jobs import MemberOutcome, retried
-from shared.services.store import LedgerStore, bumped, expire_due
+from shared.records import Member, MemberKey, PaidRow
+from shared.services.jobs import MemberOutcome
+from shared.services.member_write import Change, Loaded, MemberWrite
+from shared.services.store import LedgerStore
 from shared.services.sweep import ShardReport
 from shared.tenants import Tenant, TenantDirectory
 
@@ -76,7 +77,7 @@ class AbcService:
         self.store = store
         self.registry = registry
         self.tenants = tenants
-        self.attempts = attempts
+        self.writes = MemberWrite(store, attempts)
 
     def report(self, tenant: Tenant, metric: str | None, period_days: int | None, now: datetime) -> AbcReport:
         """The classes of the period ending ``now``; unset parameters come from ``vip`` (or revenue, 365 days)."""
@@ -132,16 +133,13 @@ class AbcService:
     ) -> MemberOutcome | None:
         """Set or clear the member's class under the account version; an error leaves it to the next run."""
 
-        def work(m: Member) -> MemberOutcome:
-            if not m.exists or m.account.abc_class == klass:
-                return MemberOutcome()
-            account, entries = expire_due(m.account, now)
-            account = bumped(replace(account, abc_class=klass), tenant.current.settings, now)
-            self.store.commit(tenant.tenant_id, Commit(key.member_id, account, m.account.version, tuple(entries)))
-            return MemberOutcome(True)
+        def step(loaded: Loaded) -> Change[MemberOutcome]:
+            if not loaded.member.exists or loaded.member.account.abc_class == klass:
+                return Change(MemberOutcome())
+            return Change(MemberOutcome(True), replace(loaded.account, abc_class=klass))
 
         try:
-            return retried(self.store, self.attempts, key, member, work)
+            return self.writes.apply(tenant, key.member_id, step, now, first=member)
         except Exception as exc:  # one member must not stop the tenant; the next run retries it
             logger.warning(
                 "vip class not written",

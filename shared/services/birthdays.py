@@ -1,4 +1,4 @@
-"""The birthday bonus (SPEC §8): points on the member's birthday in tenant time, once a year, with an e-mail.
+"""The birthday bonus (docs/spec.md §8): points on the member's birthday in tenant time, once a year, with an e-mail.
 
 The grant is one commit under the account's version: a ``grant`` entry keyed ``M#<member>``/``BIRTHDAY#<year>``
 (created only if new, so reruns and overlapping runs grant once), a lot of source ``birthday`` with the bonus's
@@ -18,19 +18,19 @@ from shared.keys import birthday_entry_key, member_scope
 from shared.ledger import Credit, credit
 from shared.notify.program_messages import BIRTHDAY, birthday_data
 from shared.program import BirthdayBonus
-from shared.records import Commit, EntryRecord, Member, MemberKey
-from shared.services.jobs import MemberOutcome, retried
+from shared.records import EntryRecord, Member, MemberKey
+from shared.services.jobs import MemberOutcome
+from shared.services.member_write import Change, Loaded, MemberWrite
 from shared.services.messenger import Messenger, Outgoing, counted, reachable
 from shared.services.reminders import Step
-from shared.services.store import LedgerStore, bumped, expire_due
+from shared.services.store import LedgerStore
 from shared.tenants import Tenant
 
 
 class BirthdayService:
     def __init__(self, store: LedgerStore, messenger: Messenger, attempts: int) -> None:
-        self.store = store
+        self.writes = MemberWrite(store, attempts)
         self.messenger = messenger
-        self.attempts = attempts
 
     def grant(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
         program = tenant.current.settings
@@ -38,31 +38,28 @@ class BirthdayService:
         today = now.astimezone(ZoneInfo(program.timezone)).date()
         if bonus is None or profile is None or not profile.birthday or not is_birthday(profile.birthday, today):
             return MemberOutcome()  # another zone's birthday, or no bonus in this program
-        seqs: list[int] = []  # the member's position after the grant: the e-mail follows it in the history
-        outcome = retried(
-            self.store, self.attempts, key, member, lambda m: self._grant(tenant, m, bonus, today, now, seqs)
+        outcome, seq = self.writes.apply(
+            tenant, key.member_id, lambda loaded: self._grant(loaded, bonus, today, now), now, first=member
         )
-        if seqs:
-            member = replace(member, account=replace(member.account, seq=seqs[-1]))
+        if seq is not None:  # the member's position after the grant: the e-mail follows it in the history
+            member = replace(member, account=replace(member.account, seq=seq))
         return counted(outcome, self._mail(tenant, member, bonus, today, now))
 
+    @staticmethod
     def _grant(
-        self, tenant: Tenant, member: Member, bonus: BirthdayBonus, today: date, now: datetime, seqs: list[int]
-    ) -> MemberOutcome:
-        if member.account.birthday_year == today.year:
-            return MemberOutcome()  # granted by an earlier run (or an overlapping one) this year
-        account, entries = expire_due(member.account, now)
+        loaded: Loaded, bonus: BirthdayBonus, today: date, now: datetime
+    ) -> Change[tuple[MemberOutcome, int | None]]:
+        if loaded.member.account.birthday_year == today.year:
+            return Change((MemberOutcome(), None))  # granted by an earlier run (or an overlapping one) this year
         lot = Credit(bonus.points, "birthday", now, now + timedelta(days=bonus.lifetime_days))
-        account, movement = credit(account, "grant", [lot], now)
+        account, movement = credit(loaded.account, "grant", [lot], now)
         details = {"rule": "birthday", "year": today.year, "points": bonus.points, "lifetime_days": bonus.lifetime_days}
         member_id = account.member_id
         entry = EntryRecord(
             member_scope(member_id), birthday_entry_key(today.year), member_id, movement, "birthday", now, None, details
         )
-        account = bumped(replace(account, birthday_year=today.year), tenant.current.settings, now)
-        self.store.commit(tenant.tenant_id, Commit(member_id, account, member.account.version, (*entries, entry)))
-        seqs.append(account.seq)
-        return MemberOutcome(True, lots=1, points=bonus.points)
+        outcome = MemberOutcome(True, lots=1, points=bonus.points)
+        return Change((outcome, account.seq), replace(account, birthday_year=today.year), (entry,))
 
     def _mail(self, tenant: Tenant, member: Member, bonus: BirthdayBonus, today: date, now: datetime) -> list[Step]:
         """The e-mail of this year's bonus unless its record is final (a Query per run of the day when reachable)."""

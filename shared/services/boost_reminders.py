@@ -1,4 +1,4 @@
-"""The post-purchase boost's end reminder (SPEC §8): ``reminder_days_before_end`` days before ``boost_until``.
+"""The post-purchase boost's end reminder (docs/spec.md §8): ``reminder_days_before_end`` days before ``boost_until``.
 
 A boost that starts with a paid order sets ``boost_remind_at`` on the account (``shared.standing.after_paid``); the
 job finds the member through that sparse index. Each channel (e-mail, SMS) is claimed first under a key of the
@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 from shared.clock import iso
 from shared.notify.program_messages import BOOST_ENDING, boost_data, boost_sms
-from shared.records import Commit, Member, MemberKey
-from shared.services.jobs import MemberOutcome, retried
+from shared.records import Member, MemberKey
+from shared.services.jobs import MemberOutcome
+from shared.services.member_write import Change, Loaded, MemberWrite
 from shared.services.messenger import Messenger, Outgoing, counted
 from shared.services.reminders import Step
-from shared.services.store import LedgerStore, bumped, expire_due
+from shared.services.store import LedgerStore
 from shared.tenants import Tenant
 
 CHANNELS = ("email", "sms")
@@ -27,26 +28,25 @@ CHANNELS = ("email", "sms")
 
 class BoostReminderService:
     def __init__(self, store: LedgerStore, messenger: Messenger, attempts: int) -> None:
-        self.store = store
+        self.writes = MemberWrite(store, attempts)
         self.messenger = messenger
-        self.attempts = attempts
 
     def remind(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
-        return retried(self.store, self.attempts, key, member, lambda m: self._remind(tenant, m, now))
+        return self.writes.apply(
+            tenant, key.member_id, lambda loaded: self._remind(tenant, loaded, now), now, first=member
+        )
 
-    def _remind(self, tenant: Tenant, member: Member, now: datetime) -> MemberOutcome:
+    def _remind(self, tenant: Tenant, loaded: Loaded, now: datetime) -> Change[MemberOutcome]:
+        member = loaded.member
         account = member.account
         if account.boost_remind_at is None or account.boost_remind_at > now:
-            return MemberOutcome()  # the index was behind: another run handled it already
-        program = tenant.current.settings
-        boost = program.post_purchase_boost
+            return Change(MemberOutcome())  # the index was behind: another run handled it already
+        boost = tenant.current.settings.post_purchase_boost
         running = account.boost_until is not None and now < account.boost_until
         steps = self._send(tenant, member, now) if boost and boost.reminder_days_before_end and running else []
         waits = [s.retry_at for s in steps if s.retry_at is not None]
-        updated, entries = expire_due(account, now)
-        updated = bumped(replace(updated, boost_remind_at=min(waits, default=None)), program, now)
-        self.store.commit(tenant.tenant_id, Commit(account.member_id, updated, account.version, tuple(entries)))
-        return counted(MemberOutcome(changed=bool(steps)), steps)
+        updated = replace(loaded.account, boost_remind_at=min(waits, default=None))
+        return Change(counted(MemberOutcome(changed=bool(steps)), steps), updated)
 
     def _send(self, tenant: Tenant, member: Member, now: datetime) -> list[Step]:
         program = tenant.current.settings

@@ -1,4 +1,4 @@
-"""Checkout redemption (SPEC §4): quote, hold, capture, release.
+"""Checkout redemption (docs/spec.md §4): quote, hold, capture, release.
 
 A hold is a reservation inside the member's account (so the balance check and the reservation
 are one conditional write) plus a small hold record that lets capture/release find the member
@@ -18,9 +18,10 @@ from shared.keys import REDEEM, hold_claim_key, order_scope
 from shared.ledger import Hold, capture, place_hold, release_hold
 from shared.orders import max_redeemable
 from shared.ports import Duplicate
-from shared.records import Commit, EntryRecord, HoldRecord, OrderHoldClaim
+from shared.records import EntryRecord, HoldRecord, OrderHoldClaim
 from shared.rules import Cart, discounts, earn
-from shared.services.store import LedgerStore, bumped, expire_due, with_retries
+from shared.services.member_write import Change, Loaded, MemberWrite
+from shared.services.store import LedgerStore
 from shared.standing import standing_of
 from shared.tenants import Tenant
 
@@ -51,7 +52,7 @@ class HoldResult:
 class CheckoutService:
     def __init__(self, store: LedgerStore, attempts: int) -> None:
         self.store = store
-        self.attempts = attempts
+        self.writes = MemberWrite(store, attempts)
 
     def quote(self, tenant: Tenant, member_id: str, currency: str, cart: Cart, now: datetime) -> Quote:
         program = tenant.program_at(now).settings
@@ -87,90 +88,68 @@ class CheckoutService:
         expires_at = now + timedelta(minutes=program.hold_ttl_minutes)
         hold_id = new_hold_id()
 
-        def step() -> HoldResult:
-            member = self.store.load_member(tenant.tenant_id, member_id)
-            account, expiring = expire_due(member.account, now)
+        def step(loaded: Loaded) -> Change[HoldResult]:
+            account = loaded.account
             existing = next((h for h in account.holds if h.order_id == order_id and h.active(now)), None)
             if existing is not None and existing.points == points:  # the same request again
-                return HoldResult(
-                    existing.hold_id, order_id, member_id, points, discount, existing.expires_at, "active"
-                )
+                same = HoldResult(hold_id=existing.hold_id, order_id=order_id, member_id=member_id, points=points,
+                                  discount_minor=discount, expires_at=existing.expires_at, status="active")  # fmt: skip
+                return Change(same)
             account = place_hold(account, Hold(hold_id, order_id, points, expires_at), now)
-            account = bumped(account, tenant.current.settings, now)
             record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
             claim = OrderHoldClaim(order_id, hold_id, member_id, expires_at, "active")
-            commit = Commit(member_id, account, member.account.version, tuple(expiring), hold=record, claim=claim)
-            self.store.commit(tenant.tenant_id, commit)
-            return HoldResult(hold_id, order_id, member_id, points, discount, expires_at, "active")
+            placed = HoldResult(hold_id=hold_id, order_id=order_id, member_id=member_id, points=points,
+                                discount_minor=discount, expires_at=expires_at, status="active")  # fmt: skip
+            return Change(placed, account, hold=record, claim=claim)
 
         def duplicate(dup: Duplicate) -> HoldResult | None:
             if dup.key == hold_claim_key(order_id):
                 _refuse_taken_order(self.store.hold_claim(tenant.tenant_id, order_id), member_id, now)
             return None  # the claim was freed meanwhile, or a hold id retry: recompute
 
-        return with_retries(self.attempts, step, duplicate)
+        return self.writes.apply(tenant, member_id, step, now, on_duplicate=duplicate)
 
     def capture(self, tenant: Tenant, hold_id: str, points: int | None, now: datetime) -> HoldResult:
         hold = self._hold(tenant, hold_id)
-        program = tenant.program_at(now).settings
+        point_value = tenant.program_at(now).settings.point_value_minor
 
-        def step() -> HoldResult:
+        def step(loaded: Loaded) -> Change[HoldResult]:
             state = self.store.load_order(tenant.tenant_id, hold.order_id)
             if state.redemption is not None:
                 _same_capture(state.redemption.points, points)
-                return self._captured(
-                    hold, state.redemption.hold_id, state.redemption.points, program.point_value_minor
-                )
+                return Change(self._captured(hold, state.redemption.hold_id, state.redemption.points, point_value))
             if state.paid is not None or state.voided:  # points spent now would be on no order's record
                 code = "order_cancelled" if state.voided else "order_already_paid"
                 raise Conflict("the order was paid or cancelled without these points; release the hold", code=code)
-            member = self.store.load_member(tenant.tenant_id, hold.member_id)
             wanted = hold.points if points is None else points
-            account, expiring = expire_due(member.account, now)
-            account, movement = capture(account, hold_id, wanted, now)
-            entry = EntryRecord(
-                order_scope(hold.order_id),
-                REDEEM,
-                hold.member_id,
-                movement,
-                hold.order_id,
-                now,
-                None,
-                {"hold_id": hold_id},
-            )
-            account = bumped(account, tenant.current.settings, now)
-            claim = _ended(hold, "captured")
-            commit = Commit(hold.member_id, account, member.account.version, (*expiring, entry), claim=claim)
-            self.store.commit(tenant.tenant_id, commit)
-            return replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * program.point_value_minor)
+            account, movement = capture(loaded.account, hold_id, wanted, now)
+            entry = EntryRecord(order_scope(hold.order_id), REDEEM, hold.member_id, movement, hold.order_id, now,
+                                None, {"hold_id": hold_id})  # fmt: skip
+            captured = replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * point_value)
+            return Change(captured, account, (entry,), claim=_ended(hold, "captured"))
 
         def duplicate(_: Duplicate) -> HoldResult | None:
             redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
             if redemption is None:
                 return None
             _same_capture(redemption.points, points)
-            return self._captured(hold, redemption.hold_id, redemption.points, program.point_value_minor)
+            return self._captured(hold, redemption.hold_id, redemption.points, point_value)
 
-        return with_retries(self.attempts, step, duplicate)
+        return self.writes.apply(tenant, hold.member_id, step, now, on_duplicate=duplicate)
 
     def release(self, tenant: Tenant, hold_id: str, now: datetime) -> HoldResult:
         hold = self._hold(tenant, hold_id)
 
-        def step() -> HoldResult:
-            member = self.store.load_member(tenant.tenant_id, hold.member_id)
-            if member.account.active_hold(hold_id, now) is None:
+        def step(loaded: Loaded) -> Change[HoldResult]:
+            if loaded.member.account.active_hold(hold_id, now) is None:
                 redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
                 if redemption is not None and redemption.hold_id == hold_id:
                     raise Conflict("the hold was captured; refund the order instead", code="hold_captured")
-                return _result(hold, "released")  # released or expired already: nothing to do
-            account, expiring = expire_due(member.account, now)
-            account = bumped(release_hold(account, hold_id, now), tenant.current.settings, now)
-            version = member.account.version
-            commit = Commit(hold.member_id, account, version, tuple(expiring), claim=_ended(hold, "released"))
-            self.store.commit(tenant.tenant_id, commit)
-            return _result(hold, "released")
+                return Change(_result(hold, "released"))  # released or expired already: nothing to do
+            account = release_hold(loaded.account, hold_id, now)
+            return Change(_result(hold, "released"), account, claim=_ended(hold, "released"))
 
-        return with_retries(self.attempts, step, _never_duplicate)
+        return self.writes.apply(tenant, hold.member_id, step, now)
 
     def _hold(self, tenant: Tenant, hold_id: str) -> HoldRecord:
         hold = self.store.get_hold(tenant.tenant_id, hold_id)
@@ -216,7 +195,3 @@ def _same_capture(captured: int, asked: int | None) -> None:
     points of the first capture were spent: the caller must not believe the new ones were)."""
     if asked is not None and asked != captured:
         raise Conflict(f"the hold was captured for {captured} points", code="capture_differs")
-
-
-def _never_duplicate(dup: Duplicate) -> HoldResult | None:
-    return None  # hold ids are random: a taken key can only be a retry of our own write, recompute

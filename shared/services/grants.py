@@ -1,4 +1,4 @@
-"""Holiday / bulk grants (SPEC §8): create once, fan out on the sweep queue, grant each member exactly once.
+"""Holiday / bulk grants (docs/spec.md §8): create once, fan out on the sweep queue, grant each member exactly once.
 
 Exactly once per member: the member's points and the entry ``M#<member>/GRANT#<grant_id>`` are written in one
 transaction with the entry conditional on ``attribute_not_exists``, so a redelivered task or an overlapping worker
@@ -22,10 +22,11 @@ from shared.ledger import Credit, credit
 from shared.notify.messages import GrantNotice, grant_email_data, grant_sms_text
 from shared.observability import logger, metrics
 from shared.ports import Delivery, Notifier
-from shared.records import Commit, EntryRecord, Member, MemberKey, NotificationRecord
+from shared.records import EntryRecord, Member, MemberKey, NotificationRecord
 from shared.reminders import sms_window_open
+from shared.services.member_write import Change, Loaded, MemberWrite
 from shared.services.reminders import outcome_of
-from shared.services.store import LedgerStore, bumped, expire_due, with_retries
+from shared.services.store import LedgerStore
 from shared.tenants import Tenant, TenantDirectory
 
 SUSPENDED_RETRY_SECONDS = 900  # SQS's longest message delay
@@ -195,14 +196,16 @@ class GrantService:
 
     def _member(self, tenant: Tenant, grant: Grant, key: MemberKey, first: Member, now: datetime) -> Outcome:
         entry_key = business_key(member_scope(key.member_id), grant_entry_key(grant.grant_id))
-        loads = iter([first])
-
-        def step() -> str:
-            member = next(loads, None) or self.store.load_member(key.tenant, key.member_id)
-            return self._grant_one(tenant, grant, member, now)
-
+        writes = MemberWrite(self.store, self.config.attempts)
         try:
-            status = with_retries(self.config.attempts, step, lambda dup: "granted" if dup.key == entry_key else None)
+            status = writes.apply(
+                tenant,
+                key.member_id,
+                lambda loaded: self._grant_one(grant, loaded, now),
+                now,
+                first=first,
+                on_duplicate=lambda dup: "granted" if dup.key == entry_key else None,
+            )
         except Exception as exc:  # one member must not stop the part; it is counted as failed
             logger.warning(
                 "grant failed for a member",
@@ -213,26 +216,23 @@ class GrantService:
             return Outcome(status)
         return Outcome(status, self._notify(tenant, grant, first, now))
 
-    def _grant_one(self, tenant: Tenant, grant: Grant, member: Member, now: datetime) -> str:
-        account = member.account
+    @staticmethod
+    def _grant_one(grant: Grant, loaded: Loaded, now: datetime) -> Change[str]:
+        member = loaded.member
         if not (member.exists or member.profile is not None):
-            return "skipped"  # an unknown id: no account, no profile
-        if grant.tier is not None and account.tier != grant.tier:
-            return "skipped"  # left the tier since the index was read
+            return Change("skipped")  # an unknown id: no account, no profile
+        if grant.tier is not None and member.account.tier != grant.tier:
+            return Change("skipped")  # left the tier since the index was read
         if grant.expires_at <= now:
-            return "skipped"  # the grant's points would be born expired
-        account, entries = expire_due(account, now)
-        account, movement = credit(account, "grant", [Credit(grant.points, "grant", now, grant.expires_at)], now)
+            return Change("skipped")  # the grant's points would be born expired
+        lot = Credit(grant.points, "grant", now, grant.expires_at)
+        account, movement = credit(loaded.account, "grant", [lot], now)
         details = {"grant_id": grant.grant_id, "reason": grant.reason, "points": grant.points}
-        entries.append(
-            EntryRecord(
-                member_scope(account.member_id), grant_entry_key(grant.grant_id), account.member_id, movement,
-                grant.grant_id, now, None, details,
-            )
+        entry = EntryRecord(
+            member_scope(account.member_id), grant_entry_key(grant.grant_id), account.member_id, movement,
+            grant.grant_id, now, None, details,
         )  # fmt: skip
-        account = bumped(account, tenant.current.settings, now)
-        self.store.commit(tenant.tenant_id, Commit(account.member_id, account, member.account.version, tuple(entries)))
-        return "granted"
+        return Change("granted", account, (entry,))
 
     # -- notifications -----------------------------------------------------------------------------
 

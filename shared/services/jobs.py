@@ -1,4 +1,4 @@
-"""The per-member work of the scheduled jobs (SPEC §7) other than reminders: expiry, hold release, activation.
+"""The per-member work of the scheduled jobs (docs/spec.md §7) other than reminders: expiry, hold release, activation.
 
 Each job gets a member the sweep already loaded, computes the change with the pure ledger functions and
 commits it under the account's version, like every other write. A conflict (an order for the same member
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.keys import activate_key, member_scope
-from shared.ledger import Account, activate, release_expired_holds
-from shared.records import Commit, EntryRecord, Member, MemberKey
-from shared.services.store import LedgerStore, bumped, expire_due, with_retries
+from shared.ledger import activate, release_expired_holds
+from shared.records import EntryRecord, Member, MemberKey
+from shared.services.member_write import Change, Loaded, MemberWrite
+from shared.services.store import LedgerStore, with_retries
 from shared.tenants import Tenant
 
 
@@ -48,61 +49,45 @@ def retried(
 
 class Upkeep:
     def __init__(self, store: LedgerStore, attempts: int) -> None:
-        self.store = store
-        self.attempts = attempts
+        self.writes = MemberWrite(store, attempts)
 
     def expire(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
-        def work(m: Member) -> MemberOutcome:
-            account, entries = expire_due(m.account, now)
-            if not entries:
-                return MemberOutcome()
-            self._commit(tenant, m, account, entries, now)
-            movement = entries[0].movement
-            return MemberOutcome(True, lots=len(movement.lots), points=-movement.delta)
+        def step(loaded: Loaded) -> Change[MemberOutcome]:
+            if not loaded.expired:
+                return Change(MemberOutcome())
+            movement = loaded.expired[0].movement
+            return Change(MemberOutcome(True, lots=len(movement.lots), points=-movement.delta), loaded.account)
 
-        return retried(self.store, self.attempts, key, member, work)
+        return self.writes.apply(tenant, key.member_id, step, now, first=member)
 
     def release_holds(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
-        def work(m: Member) -> MemberOutcome:
-            account, entries = expire_due(m.account, now)
-            account, lapsed = release_expired_holds(account, now)
+        def step(loaded: Loaded) -> Change[MemberOutcome]:
+            account, lapsed = release_expired_holds(loaded.account, now)
             if not lapsed:
-                return MemberOutcome()
-            self._commit(tenant, m, account, entries, now)
-            return MemberOutcome(True, points=sum(h.points for h in lapsed), lots=len(lapsed))
+                return Change(MemberOutcome())
+            return Change(MemberOutcome(True, points=sum(h.points for h in lapsed), lots=len(lapsed)), account)
 
-        return retried(self.store, self.attempts, key, member, work)
+        return self.writes.apply(tenant, key.member_id, step, now, first=member)
 
     def activate_pending(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
-        def work(m: Member) -> MemberOutcome:
-            if m.account.next_activation is None or m.account.next_activation > now:
-                return MemberOutcome()  # the index was behind: someone already did it
-            account, entries = expire_due(m.account, now)
-            account, movement = activate(account, now)
-            points = 0
-            if movement is not None:
-                points = sum(lot.remaining for lot in account.lots if lot.lot_id in {c.lot_id for c in movement.lots})
-                entry_key = activate_key(movement.seq)
-                entries.append(
-                    EntryRecord(
-                        member_scope(key.member_id),
-                        entry_key,
-                        key.member_id,
-                        movement,
-                        "activation",
-                        now,
-                        None,
-                        {"points": points},
-                    )
-                )
-            self._commit(tenant, m, account, entries, now)
-            return MemberOutcome(True, lots=len(movement.lots) if movement else 0, points=points)
+        def step(loaded: Loaded) -> Change[MemberOutcome]:
+            before = loaded.member.account
+            if before.next_activation is None or before.next_activation > now:
+                return Change(MemberOutcome())  # the index was behind: someone already did it
+            account, movement = activate(loaded.account, now)
+            if movement is None:
+                return Change(MemberOutcome(True), account)
+            points = sum(lot.remaining for lot in account.lots if lot.lot_id in {c.lot_id for c in movement.lots})
+            entry = EntryRecord(
+                member_scope(key.member_id),
+                activate_key(movement.seq),
+                key.member_id,
+                movement,
+                "activation",
+                now,
+                None,
+                {"points": points},
+            )
+            return Change(MemberOutcome(True, lots=len(movement.lots), points=points), account, (entry,))
 
-        return retried(self.store, self.attempts, key, member, work)
-
-    def _commit(
-        self, tenant: Tenant, before: Member, account: Account, entries: list[EntryRecord], now: datetime
-    ) -> None:
-        account = bumped(account, tenant.current.settings, now)
-        commit = Commit(account.member_id, account, before.account.version, tuple(entries))
-        self.store.commit(tenant.tenant_id, commit)
+        return self.writes.apply(tenant, key.member_id, step, now, first=member)

@@ -1,4 +1,4 @@
-"""Member look-ups and contact data (SPEC §6)."""
+"""Member look-ups and contact data (docs/spec.md §6)."""
 
 from __future__ import annotations
 

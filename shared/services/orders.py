@@ -1,4 +1,4 @@
-"""Order events (SPEC §3, §5): accrual on payment, proportional reversal on refund or cancel.
+"""Order events (docs/spec.md §3, §5): accrual on payment, proportional reversal on refund or cancel.
 
 Each event is applied in one transaction whose keys are the business keys (``ORDER#id/PAID``,
 ``ORDER#id/REFUND#rid``), so a replay or a second delivery under another event id finds the
@@ -16,7 +16,7 @@ from shared.clock import iso, parse_ts
 from shared.errors import NotFound, Unprocessable
 from shared.hold_codes import hold_id_for
 from shared.keys import CANCEL_RESTORE, PAID, REDEEM, order_scope, refund_key
-from shared.ledger import Account, LotChange, Movement, capture, credit, reverse, spend
+from shared.ledger import Account, EntryKind, LotChange, Movement, capture, credit, reverse, spend
 from shared.orders import (
     OrderRecord,
     RefundTotals,
@@ -72,7 +72,7 @@ class OrderResult:
     reason: str | None = None
 
 
-def _zero(account: Account, kind: str) -> tuple[Account, Movement]:
+def _zero(account: Account, kind: EntryKind) -> tuple[Account, Movement]:
     """An entry with no points (an order below the earning threshold is still on record)."""
     seq = account.seq + 1
     return replace(account, seq=seq), Movement(kind, 0, seq, account.balance)
@@ -240,7 +240,7 @@ class OrderService:
     def _by_code(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
         """A platform order whose discount code names a hold of this customer redeems that hold's points.
 
-        The platform's total already has the discount taken off; SPEC §2 totals are before points, so the
+        The platform's total already has the discount taken off; docs/spec.md §2 totals are before points, so the
         discount is added back. Any other code (the shop's own discounts) leaves the order as it is."""
         hold_id = hold_id_for(order.hold_code or "")
         hold = self.store.get_hold(tenant.tenant_id, hold_id) if hold_id else None
@@ -457,7 +457,7 @@ class OrderService:
 def _paid_details(
     order: PaidOrderIn, redeemed: int, earning: Earning, movement: Movement, program: ProgramSettings, version: int
 ) -> dict[str, Any]:
-    """What the PAID entry records: every amount a refund needs, and how the points came about (SPEC §3, §8)."""
+    """What the PAID entry records: every amount a refund needs, and how the points came about (docs/spec.md §3, §8)."""
     return {
         "order_id": order.order_id,
         "currency": order.currency,
@@ -470,7 +470,7 @@ def _paid_details(
         "tier": earning.tier,
         "eligible_minor": earning.eligible_minor,
         "points_earned": earning.total_points,
-        "rules": list(earning.breakdown),  # which rule gave how many points (SPEC §8)
+        "rules": list(earning.breakdown),  # which rule gave how many points (docs/spec.md §8)
         "cash_paid_minor": order.cart.total_minor - redeemed * program.point_value_minor,
         "paid_at": iso(order.paid_at),
         "spend_month": month_key(order.paid_at, program.timezone),

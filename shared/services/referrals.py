@@ -1,4 +1,4 @@
-"""Referrals on a first paid order (SPEC §8), safe against farming (issue 13).
+"""Referrals on a first paid order (docs/spec.md §8), safe against farming (issue 13).
 
 A referral pays only for another person's kept first order: the code's owner must not share the referee's e-mail or
 phone; the order must reach the minimum check; both bonuses wait for the return window; a referrer is paid at most

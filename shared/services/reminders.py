@@ -1,4 +1,4 @@
-"""Expiry reminders (SPEC §7): one message per member, stage, expiry date and channel, whatever happens.
+"""Expiry reminders (docs/spec.md §7): one message per member, stage, expiry date and channel, whatever happens.
 
 For each due message the intent is recorded first (a conditional put of the notification record), then
 the message is sent, then the outcome is written on the record. A rerun or an overlapping run finds the

@@ -1,4 +1,4 @@
-"""The scheduled jobs' engine (SPEC §7): fan a run out over the index shards, then sweep one shard.
+"""The scheduled jobs' engine (docs/spec.md §7): fan a run out over the index shards, then sweep one shard.
 
 A run is one EventBridge event. Its "now" is the event's ``time``, so a replayed event gives the same
 result. The run becomes one task per shard of the due indexes (an SQS message each). A worker

@@ -1,4 +1,4 @@
-"""The scheduled tier evaluation of the rolling 12-month basis (SPEC §8): downgrades happen here and only here.
+"""The scheduled tier evaluation of the rolling 12-month basis (docs/spec.md §8): downgrades happen here and only here.
 
 A member is due at local midnight on the 1st while they hold a tier (``tier_review_at``, see
 ``shared.tier_review``). The new tier is written under the account's version with the next review; a rerun or an
@@ -14,39 +14,37 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shared.notify.program_messages import TIER_DOWNGRADE, downgrade_data
-from shared.records import Commit, Member, MemberKey
-from shared.services.jobs import MemberOutcome, retried
+from shared.records import Member, MemberKey
+from shared.services.jobs import MemberOutcome
+from shared.services.member_write import Change, Loaded, MemberWrite
 from shared.services.messenger import Messenger, Outgoing, counted
 from shared.services.reminders import Step
-from shared.services.store import LedgerStore, bumped, expire_due
+from shared.services.store import LedgerStore
 from shared.tenants import Tenant
 from shared.tier_review import Review, review
 
 
 class TierReviewService:
     def __init__(self, store: LedgerStore, messenger: Messenger, attempts: int) -> None:
-        self.store = store
+        self.writes = MemberWrite(store, attempts)
         self.messenger = messenger
-        self.attempts = attempts
 
     def review(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
-        done: list[Review] = []
-        outcome = retried(self.store, self.attempts, key, member, lambda m: self._review(tenant, m, now, done))
-        if not done:
+        outcome, result = self.writes.apply(
+            tenant, key.member_id, lambda loaded: self._review(tenant, loaded, now), now, first=member
+        )
+        if result is None or not result.downgraded:
             return outcome
-        return counted(outcome, [self._mail(tenant, member, done[-1], now)])
+        return counted(outcome, [self._mail(tenant, member, result, now)])
 
-    def _review(self, tenant: Tenant, member: Member, now: datetime, done: list[Review]) -> MemberOutcome:
-        if member.account.tier_review_at is None or member.account.tier_review_at > now:
-            return MemberOutcome()  # the index was behind: another run reviewed this member already
-        program = tenant.current.settings
-        account, entries = expire_due(member.account, now)
-        result = review(account, program, now)
-        account = bumped(replace(account, tier=result.tier, tier_review_at=None), program, now)
-        self.store.commit(tenant.tenant_id, Commit(account.member_id, account, member.account.version, tuple(entries)))
-        if result.downgraded:
-            done.append(result)
-        return MemberOutcome(changed=result.downgraded)
+    @staticmethod
+    def _review(tenant: Tenant, loaded: Loaded, now: datetime) -> Change[tuple[MemberOutcome, Review | None]]:
+        at = loaded.member.account.tier_review_at
+        if at is None or at > now:
+            return Change((MemberOutcome(), None))  # the index was behind: another run reviewed this member already
+        result = review(loaded.account, tenant.current.settings, now)
+        account = replace(loaded.account, tier=result.tier, tier_review_at=None)
+        return Change((MemberOutcome(changed=result.downgraded), result), account)
 
     def _mail(self, tenant: Tenant, member: Member, result: Review, now: datetime) -> Step:
         program = tenant.current.settings

@@ -1,4 +1,4 @@
-"""Points transfers between two members of one tenant (SPEC §8, ``transfer`` program setting).
+"""Points transfers between two members of one tenant (docs/spec.md §8, ``transfer`` program setting).
 
 One transfer is one TransactWriteItems: both ACCOUNT items (each under its version), the sender's
 ``TRANSFER#<id>/OUT`` and the recipient's ``TRANSFER#<id>/IN`` entries (created only if new: the

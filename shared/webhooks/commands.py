@@ -37,7 +37,7 @@ def member_id_of(platform_id: str | None, email: Any, phone: Any) -> str | None:
 @dataclass(frozen=True)
 class Paid:
     """order.paid. ``total_minor`` is what the platform charged (after its discounts); when ``hold_code``
-    names one of our holds, the points it stands for are added back and redeemed (SPEC §2: totals are before
+    names one of our holds, the points it stands for are added back and redeemed (docs/spec.md §2: totals are before
     points)."""
 
     order_id: str

@@ -1,4 +1,4 @@
-"""Standard Webhooks signatures (https://www.standardwebhooks.com), SPEC §5.
+"""Standard Webhooks signatures (https://www.standardwebhooks.com), docs/spec.md §5.
 
 ``webhook-signature`` holds space-separated ``v1,<base64 HMAC-SHA256>`` values over
 ``{id}.{timestamp}.{raw body}``, keyed with the base64-decoded ``whsec_`` secret. Any match

@@ -80,7 +80,7 @@ def verify(value: str | None, body: bytes, secrets: Sequence[str], now: datetime
     Stripe with a wrong clock or from someone holding the secret; accepted, it would stretch the replay window of a
     captured delivery to ``t + tolerance``. Stripe signs every retry with a fresh ``t``, so an honest delivery never
     meets this limit unless a clock is more than 5 minutes wrong, and then the past check would misfire as well.
-    The window is the same ±5 minutes as our Standard Webhooks endpoint (SPEC §5)."""
+    The window is the same ±5 minutes as our Standard Webhooks endpoint (docs/spec.md §5)."""
     if not value:
         raise SignatureRefused("missing_signature")
     stamp: str | None = None

@@ -1,5 +1,5 @@
 """A tenant suspended with the ops command is refused through API Gateway: 503 ``tenant_suspended`` with Retry-After,
-for its webhooks and its API calls, and nothing is recorded (README "Tenants: the ops command", runbook).
+for its webhooks and its API calls, and nothing is recorded (docs/operations.md "Tenants: the ops command", runbook).
 
 The tenant is suspended before any Lambda has loaded it, so no container serves it from its cache (60 s).
 """

@@ -1,4 +1,4 @@
-"""Concurrency over real HTTP (SPEC §3): many requests on ONE member at once never overspend or lose an update.
+"""Concurrency over real HTTP (docs/spec.md §3): many requests on ONE member at once never overspend or lose an update.
 
 The threads start together (a barrier) and hit `chalice local` in parallel; the app's optimistic writes
 (conditional on the member's version, bounded retry, then 503) are what keeps the ledger right.

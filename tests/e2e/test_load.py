@@ -1,5 +1,5 @@
 """`make load` (scripts/load/run.py) over real HTTP, kept small: against the running e2e stack, then with a stack
-it starts and stops itself. The full-size run is `make load` (2000 requests, README "Load test")."""
+it starts and stops itself. The full-size run is `make load` (2000 requests, docs/performance.md "Load test")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The README walk-through over real HTTP: earn → quote → hold → paid with the hold → partial refund → history.
 
-Numbers are SPEC §2's worked example (5 %, a point = 100 minor): total 250000, shipping 10000, 50 points
+Numbers are docs/spec.md §2's worked example (5 %, a point = 100 minor): total 250000, shipping 10000, 50 points
 redeemed → cash paid 245000, eligible 235000, earns 117.
 """
 

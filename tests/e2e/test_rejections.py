@@ -1,4 +1,4 @@
-"""Rejections over real HTTP (SPEC §5, §6): bad signatures 401, oversized bodies 413, foreign keys 403."""
+"""Rejections over real HTTP (docs/spec.md §5, §6): bad signatures 401, oversized bodies 413, foreign keys 403."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Replays over real HTTP (SPEC §3, §5): a delivery sent 3 times, or one order under two webhook ids, applies once."""
+"""Replays over real HTTP (docs/spec.md §3, §5): a delivery sent 3 times, or one order under two webhook ids, applies once."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from shared import clock
 
 
 class Clock:
-    """The injected "now" (SPEC §2); webhooks must be signed with ``ts`` so they stay fresh."""
+    """The injected "now" (docs/spec.md §2); webhooks must be signed with ``ts`` so they stay fresh."""
 
     def __init__(self, start: datetime) -> None:
         self.now = start

@@ -1,4 +1,4 @@
-"""Bad requests to the merchant APIs (issue 2 item 6, SPEC §4, §6): right status, stable code, nothing written."""
+"""Bad requests to the merchant APIs (issue 2 item 6, docs/spec.md §4, §6): right status, stable code, nothing written."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def hold(client: Any, creds: TenantCreds, points: int, order_id: str = "o1", **c
     return post(client, creds, "/holds", {"member_id": "c1", "order_id": order_id, "points": points, **cart})
 
 
-# -- tenant isolation (SPEC §6) ----------------------------------------------------------------------
+# -- tenant isolation (docs/spec.md §6) ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_no_bearer_key_is_401_and_a_made_up_key_403(client: Any, tenant: TenantC
         assert_error(response, status, code)
 
 
-# -- checkout holds (SPEC §4) ------------------------------------------------------------------------
+# -- checkout holds (docs/spec.md §4) ------------------------------------------------------------------------
 
 
 def test_capture_of_an_expired_hold_is_409(client: Any, tenant: TenantCreds, frozen: Clock) -> None:

@@ -1,4 +1,4 @@
-"""Member API through HTTP (SPEC §6): view with every lot, history paging, look-up by contact, contact update."""
+"""Member API through HTTP (docs/spec.md §6): view with every lot, history paging, look-up by contact, contact update."""
 
 from __future__ import annotations
 

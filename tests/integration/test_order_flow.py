@@ -1,4 +1,4 @@
-"""Order events and checkout through HTTP (SPEC §2-§5): earning, replays, holds, refunds, cancellations, time."""
+"""Order events and checkout through HTTP (docs/spec.md §2-§5): earning, replays, holds, refunds, cancellations, time."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def place_hold(client: Any, creds: TenantCreds, order_id: str, points: int, memb
 def test_worked_example_earns_117_and_redelivery_earns_nothing(client: Any, tenant: TenantCreds) -> None:
     # Given a member with 50 points (5 % of 100000, 100 minor per point)
     assert send(client, tenant, paid_event("o0", total=100_000))["points_earned"] == 50
-    # When the SPEC §2 order arrives: 250000 total, 10000 shipping, 50 points redeemed
+    # When the docs/spec.md §2 order arrives: 250000 total, 10000 shipping, 50 points redeemed
     event = paid_event("o1", total=250_000, shipping_minor=10_000, points_redeemed=50)
     first = send(client, tenant, event, msg_id="msg_o1")
     # Then it earns 117 points and the balance is 50 - 50 + 117

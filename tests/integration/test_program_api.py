@@ -1,4 +1,4 @@
-"""Program settings through HTTP (issue 2 item 2, SPEC §6): validated, versioned, applied by paid_at."""
+"""Program settings through HTTP (issue 2 item 2, docs/spec.md §6): validated, versioned, applied by paid_at."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Referral through HTTP (issue 5 item 8, SPEC §8): a new customer's first paid order with a code earns both, once."""
+"""Referral through HTTP (issue 5 item 8, docs/spec.md §8): a new customer's first paid order with a code earns both, once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Program rules through HTTP (issue 5, SPEC §8): each rule alone, together, at its edges, and under refunds.
+"""Program rules through HTTP (issue 5, docs/spec.md §8): each rule alone, together, at its edges, and under refunds.
 
 Defaults: 5 % (500 bp) earn rate, a point is worth 100 minor, so an eligible 100000 earns 50 points before rules.
 """

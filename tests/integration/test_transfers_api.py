@@ -1,4 +1,4 @@
-"""Points transfers through HTTP (issue 5 item 9, SPEC §8): atomic, expiry kept, idempotent, limited per month."""
+"""Points transfers through HTTP (issue 5 item 9, docs/spec.md §8): atomic, expiry kept, idempotent, limited per month."""
 
 from __future__ import annotations
 

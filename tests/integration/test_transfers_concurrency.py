@@ -1,4 +1,4 @@
-"""Two transfers from one sender at once (issue 5 item 9, SPEC §3 concurrency): never an overspend."""
+"""Two transfers from one sender at once (issue 5 item 9, docs/spec.md §3 concurrency): never an overspend."""
 
 from __future__ import annotations
 

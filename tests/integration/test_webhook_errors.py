@@ -1,4 +1,4 @@
-"""Bad deliveries to the Standard Webhooks endpoint (issue 2 item 6, SPEC §5): each answers the right status
+"""Bad deliveries to the Standard Webhooks endpoint (issue 2 item 6, docs/spec.md §5): each answers the right status
 with a JSON error carrying a stable code, and writes nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §3 invariants of the pure ledger (shared/ledger.py, shared/orders.py), no AWS: many examples.
+"""docs/spec.md §3 invariants of the pure ledger (shared/ledger.py, shared/orders.py), no AWS: many examples.
 
 A state machine applies random credits (pending or not, short or long lived), spends, holds, captures,
 releases, reversals, expiry runs and clock moves to one Account, keeping every Movement as the history.

@@ -1,4 +1,4 @@
-"""SPEC §3 invariants over random sequences of order events and checkout holds, through the services.
+"""docs/spec.md §3 invariants over random sequences of order events and checkout holds, through the services.
 
 A Hypothesis state machine drives ``OrderService`` and ``CheckoutService`` (what the webhook and the
 checkout routes call) against moto, with the tables built from infra/. Every example starts from empty
@@ -69,7 +69,7 @@ RATE_BP = 1_000  # 10 %: an order of 10000 minor earns 10 points
 SHARE_BP = 5_000
 HOLD_TTL_MINUTES = 15
 CURRENCY = "RUB"
-# Every SPEC §8 rule that acts on a paid order (issue 5): the invariants must hold with all of them on
+# Every docs/spec.md §8 rule that acts on a paid order (issue 5): the invariants must hold with all of them on
 RULES = {
     "tiers": [
         {"name": "Bronze", "min_spend_minor": 0, "earn_rate_bp": RATE_BP},

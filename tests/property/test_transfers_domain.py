@@ -1,4 +1,4 @@
-"""SPEC §3 invariants with transfers (issue 5 item 9): two members, random credits, spends, reversals,
+"""docs/spec.md §3 invariants with transfers (issue 5 item 9): two members, random credits, spends, reversals,
 expiry runs, clock moves and transfers both ways. A transfer moves points, it never makes or loses one.
 
 Issue 13 item 12: points of an order (or its promo or referral) younger than the return window never leave, so

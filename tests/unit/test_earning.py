@@ -1,4 +1,4 @@
-"""Earning formula and redeem cap (SPEC §2, §4): integers only, always rounded down."""
+"""Earning formula and redeem cap (docs/spec.md §2, §4): integers only, always rounded down."""
 
 from __future__ import annotations
 

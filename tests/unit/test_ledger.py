@@ -1,4 +1,4 @@
-"""The pure ledger (SPEC §3, §4): lots, spending order, holds, reversal and debt."""
+"""The pure ledger (docs/spec.md §3, §4): lots, spending order, holds, reversal and debt."""
 
 from __future__ import annotations
 

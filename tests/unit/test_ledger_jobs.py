@@ -1,4 +1,4 @@
-"""The pure ledger functions behind the scheduled jobs (SPEC §7): expiry of due lots only, the wake-up times the
+"""The pure ledger functions behind the scheduled jobs (docs/spec.md §7): expiry of due lots only, the wake-up times the
 due indexes are keyed by, release of lapsed holds, and the announcement of pending points that became available."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Provider errors are logged without the personal data they may quote (SPEC §9)."""
+"""Provider errors are logged without the personal data they may quote (docs/spec.md §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Refund planning (SPEC §3): cumulative proportional share, restoration of spent points."""
+"""Refund planning (docs/spec.md §3): cumulative proportional share, restoration of spent points."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ GRACE = 30
 def order(
     *, earned: int = 117, redeemed: int = 50, total: int = 250_000, lots: tuple[LotChange, ...] | None = None
 ) -> OrderRecord:
-    """The SPEC §2 worked example: 250000 total, 50 points redeemed at 100 → 245000 cash, 117 earned."""
+    """The docs/spec.md §2 worked example: 250000 total, 50 points redeemed at 100 → 245000 cash, 117 earned."""
     if lots is None:
         lots = (LotChange("a", -redeemed, T0 + 200 * DAY),) if redeemed else ()
     return OrderRecord(

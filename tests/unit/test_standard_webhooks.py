@@ -1,4 +1,4 @@
-"""Standard Webhooks signature verification (SPEC §5), shared/webhooks/standard.py."""
+"""Standard Webhooks signature verification (docs/spec.md §5), shared/webhooks/standard.py."""
 
 from __future__ import annotations
 

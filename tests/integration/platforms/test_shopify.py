@@ -207,7 +207,7 @@ def test_cancelling_a_partly_refunded_order_takes_back_what_is_left(client: Any,
     # When Shopify reports the order cancelled with only that refund made (current total 199.65 of 598.94)
     raw = fixture("shopify_orders_cancelled_partially_refunded.json")
     response = post(client, "shop", "shopify", raw, signed(raw, "orders/cancelled", "wh-6"))
-    # Then the cancellation takes back the other 19 points: a cancelled order earns nothing (SPEC §3)
+    # Then the cancellation takes back the other 19 points: a cancelled order earns nothing (docs/spec.md §3)
     [result] = body(response)["results"]
     assert (result["status"], result["order_id"], result["points_reversed"]) == ("applied", "450789469", 19)
     assert member(client, shop, "c9")["balance"] == 0

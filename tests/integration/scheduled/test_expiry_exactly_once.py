@@ -1,4 +1,4 @@
-"""Expiry exactly once (issue 3 items 2 and 6, SPEC §7): overlapping runs, a run cut off halfway and run again,
+"""Expiry exactly once (issue 3 items 2 and 6, docs/spec.md §7): overlapping runs, a run cut off halfway and run again,
 a worker short of time handing the rest of its shard on, failed records and the dead-letter queue.
 
 Every test seeds the same members (``seed`` of the scale test: 4 lots each, earned a day apart, 30-day lifetime)

@@ -1,4 +1,4 @@
-"""Hold release and activation of pending points through the scheduled runs (issue 3 item 1, SPEC §7): lapsed holds
+"""Hold release and activation of pending points through the scheduled runs (issue 3 item 1, docs/spec.md §7): lapsed holds
 leave the account and live ones stay; pending points are announced by one ``activate`` entry when they become
 available; reruns change nothing. Data is created through the HTTP API at frozen times, the jobs run later."""
 
