@@ -32,7 +32,7 @@ from shared.tenants import Tenant
 from tests.conftest import make_tenant
 from tests.property.test_ledger_stateful import fresh_tables, run_against_the_emulator
 
-EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "100" if os.environ.get("CI") else "30"))
+EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "70" if os.environ.get("CI") else "30"))
 START = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 CAP, REFERRER_POINTS, REFEREE_POINTS, MIN_CHECK = 2, 100, 30, 5_000
 
