@@ -12,7 +12,7 @@ conflict reloads and runs the step again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -57,7 +57,6 @@ class Change(Generic[T]):
     void_order: str | None = None
     counter: CounterRecord | None = None
     claim: OrderHoldClaim | None = None
-    partner: Commit | None = field(default=None)  # another member's commit, written in the same transaction
 
 
 Step = Callable[[Loaded], Change[T]]
@@ -89,11 +88,7 @@ class MemberWrite:
             change = step(loaded)
             if change.account is None:
                 return change.result
-            commit = self.commit_of(tenant, loaded, change, now)
-            if change.partner is None:
-                self.store.commit(tenant.tenant_id, commit)
-            else:  # both members' changes apply, or neither does
-                self.store.commit_pair(tenant.tenant_id, commit, change.partner)
+            self.store.commit(tenant.tenant_id, self.commit_of(tenant, loaded, change, now))
             return change.result
 
         return with_retries(self.attempts, attempt, on_duplicate or _recompute)
