@@ -17,7 +17,8 @@ help:
 	@echo "make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time, e.g. 2027-01-01T09:00:00Z>"
 	@echo "              run that scheduled job at AT against the running local stack; prints lots, members, messages"
 	@echo "make test     ruff, ruff format --check, mypy, import-linter, pytest (unit, integration, e2e, property, packaging)"
-	@echo "make lint     ruff check, ruff format --check, mypy, import-linter (the layers, pyproject.toml)"
+	@echo "make lint     ruff check, ruff format --check, mypy, import-linter (the layers, pyproject.toml),"
+	@echo "              functions <= 50 lines and radon maintainability >= 20 (scripts/check_code_shape.py)"
 	@echo "make fmt      ruff format + ruff check --fix"
 	@echo "make bench    DynamoDB requests/capacity per operation, latency via API Gateway, init per function, package size"
 	@echo "make cost     docs/cost.md: 1 million paid orders priced from build/bench.json (run make bench first)"
@@ -58,6 +59,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(CODE)
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_code_shape.py $(CODE)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy $(CODE)

@@ -75,9 +75,10 @@ def lot_counts(total: int, seed: int) -> list[int]:
 
 def seed_tenant(tenant_id: str, counts: list[int]) -> None:
     """The tenant and its members, written through the store as the order path writes them (not measured)."""
+    from shared.account import Account
     from shared.container import container
     from shared.dal.ledger_store import DynamoLedgerStore
-    from shared.ledger import Account, Credit, credit
+    from shared.ledger import Credit, credit
     from shared.program import ProgramSettings
     from shared.records import Commit
     from shared.services.store import bumped
@@ -87,10 +88,11 @@ def seed_tenant(tenant_id: str, counts: list[int]) -> None:
     store = DynamoLedgerStore()
 
     def member(n: int) -> None:
-        account = Account(f"m{n}")
+        ledger = Account.new(f"m{n}").ledger
         for i in range(counts[n]):
             at = EARNED + timedelta(days=i)
-            account, _ = credit(account, "earn", [Credit(10 + i, "order", at, at + timedelta(days=LIFETIME_DAYS))], at)
+            ledger, _ = credit(ledger, "earn", [Credit(10 + i, "order", at, at + timedelta(days=LIFETIME_DAYS))], at)
+        account = Account(ledger=ledger)
         store.commit(tenant_id, Commit(account.member_id, bumped(account, settings, EARNED), 0, ()))
 
     with ThreadPoolExecutor(8) as pool:

@@ -51,9 +51,10 @@ class StageRun:
 
 def seed(staff_topic_arn: str) -> None:
     """The tenant and its members with contact data, written as the order path writes them (not measured)."""
+    from shared.account import Account
     from shared.container import container
     from shared.dal.ledger_store import DynamoLedgerStore
-    from shared.ledger import Account, Credit, credit
+    from shared.ledger import Credit, credit
     from shared.program import ProgramSettings
     from shared.records import Commit, Profile
     from shared.services.store import bumped
@@ -66,7 +67,8 @@ def seed(staff_topic_arn: str) -> None:
     expires = EARNED + timedelta(days=365)
 
     def member(n: int) -> None:
-        account, _ = credit(Account(f"m{n}"), "earn", [Credit(100, "order", EARNED, expires)], EARNED)
+        ledger, _ = credit(Account.new(f"m{n}").ledger, "earn", [Credit(100, "order", EARNED, expires)], EARNED)
+        account = Account(ledger=ledger)
         profile = Profile(f"m{n}", email=f"m{n}@example.com", phone=f"+1202555{n:04d}", name=f"Member {n}")
         store.commit(TENANT, Commit(account.member_id, bumped(account, program, EARNED), 0, (), profile=profile))
 

@@ -10,8 +10,14 @@ Services name scopes and sort keys with these functions; only the storage (share
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
-from shared.records import MemberKey
+
+@dataclass(frozen=True)
+class MemberKey:
+    tenant: str
+    member_id: str
+
 
 # The due indexes of the scheduled work are sharded by member into this fixed key space (shared/dal/models.py):
 # the fan-out of a scheduled run sends one task per shard.
@@ -53,6 +59,8 @@ REFEREE, REFERRER = "REFERRAL#REFEREE", "REFERRAL#REFERRER"  # an order's referr
 REFERRAL_PREFIX, REFUND_PREFIX = "REFERRAL#", "REFUND#"
 CANCEL_RESTORE = "REFUND#CANCEL#RESTORE"  # points captured for an order cancelled before payment, given back
 EXPIRE_PREFIX, NOTIFY_PREFIX = "EXPIRE#", "NOTIFY#"
+ACTIVATE_PREFIX, BIRTHDAY_PREFIX, GRANT_PREFIX = "ACTIVATE#", "BIRTHDAY#", "GRANT#"  # a member's own entries
+TRANSFER_OUT, TRANSFER_IN = "OUT", "IN"  # the two sides of a transfer, under its scope
 LAST = "~"  # sorts after every key of a prefix: the upper bound of a range query
 
 
@@ -65,15 +73,15 @@ def expire_key(seq: int) -> str:
 
 
 def activate_key(seq: int) -> str:
-    return f"ACTIVATE#{seq:010d}"
+    return f"{ACTIVATE_PREFIX}{seq:010d}"
 
 
 def birthday_entry_key(year: int) -> str:
-    return f"BIRTHDAY#{year}"
+    return f"{BIRTHDAY_PREFIX}{year}"
 
 
 def grant_entry_key(grant_id: str) -> str:
-    return f"GRANT#{grant_id}"
+    return f"{GRANT_PREFIX}{grant_id}"
 
 
 def grant_message_key(grant_id: str, channel: str) -> str:

@@ -1,9 +1,9 @@
 """One member's ledger (docs/spec.md §3) as pure functions: no I/O, no clock, integers only.
 
-An ``Account`` is everything that decides what a member may spend: the open lots (points left),
-the open holds and the debt. Each operation returns a new ``Account`` and the ``Movement`` it
+A ``Ledger`` is everything that decides what a member may spend: the open lots (points left),
+the open holds and the debt. Each operation returns a new ``Ledger`` and the ``Movement`` it
 caused (the body of one append-only ledger entry). The data layer writes both in one transaction
-guarded by ``Account.version``, so an operation computed on stale state is retried, never applied.
+guarded by the account's version (``shared.account.Account``), so an operation computed on stale state is retried, never applied.
 
 Balance identity kept by every operation (and checked by the property tests):
 ``balance == sum(lot.remaining) - debt == sum of all movement deltas``;
@@ -106,29 +106,16 @@ class Balances:
 
 
 @dataclass(frozen=True)
-class Account:
+class Ledger:
+    """What decides what a member may spend: the open lots, the open holds and the debt (``seq`` numbers the
+    entries). The member's standing under the program and the scheduler's wake-ups are kept beside it in
+    ``shared.account.Account``, never in here: a new program feature does not widen the ledger."""
+
     member_id: str
-    version: int = 0
     seq: int = 0
     debt: int = 0
-    lifetime_spend_minor: int = 0
     lots: tuple[Lot, ...] = ()
     holds: tuple[Hold, ...] = ()
-    # Wake-ups of the scheduled work (docs/spec.md §7); each is indexed so a job finds its members without a Scan.
-    remind_at: datetime | None = None  # the next reminder stage to look at (set by the services)
-    reminded_through: datetime | None = None  # every stage firing up to here has been handled
-    activated_through: datetime | None = None  # pending lots available by here have been announced
-    # Standing under the program rules (docs/spec.md §8), see ``shared.rules.Standing``
-    tier: str | None = None  # reached by spend after the last order, or kept by the last evaluation
-    spend_months: tuple[tuple[str, int], ...] = ()  # ("YYYY-MM" tenant time, cash minus refunds), last 13 months
-    paid_orders: int = 0
-    boost_until: datetime | None = None  # a post-purchase boost runs until here
-    boost_discount_open: bool = False  # its discount on the next order is still unused
-    abc_class: str | None = None  # A | B | C of the last ABC classification
-    # Scheduled program work (docs/spec.md §8), each an indexed wake-up or a done-marker
-    birthday_year: int | None = None  # the last (tenant-local) year the birthday bonus was granted
-    tier_review_at: datetime | None = None  # the next downgrade evaluation (rolling basis, a tier held)
-    boost_remind_at: datetime | None = None  # when to remind of the running boost's end (None: nothing owed)
 
     @property
     def next_expiry(self) -> datetime | None:
@@ -139,13 +126,12 @@ class Account:
     def next_hold_expiry(self) -> datetime | None:
         return min((h.expires_at for h in self.holds), default=None)
 
-    @property
-    def next_activation(self) -> datetime | None:
-        """When the next pending lot becomes spendable and has not been announced yet."""
-        return min((lot.available_at for lot in self._unannounced()), default=None)
+    def next_activation(self, since: datetime | None) -> datetime | None:
+        """When the next pending lot becomes spendable and has not been announced (by ``since``) yet."""
+        return min((lot.available_at for lot in self.unannounced(since)), default=None)
 
-    def _unannounced(self) -> list[Lot]:
-        since = self.activated_through
+    def unannounced(self, since: datetime | None) -> list[Lot]:
+        """Pending lots (available later than earned) whose availability is after ``since``."""
         return [
             lot for lot in self.lots if lot.available_at > lot.earned_at and (since is None or lot.available_at > since)
         ]
@@ -185,7 +171,7 @@ class Credit:
     expires_at: datetime
 
 
-def credit(account: Account, kind: EntryKind, credits: Sequence[Credit], now: datetime) -> tuple[Account, Movement]:
+def credit(account: Ledger, kind: EntryKind, credits: Sequence[Credit], now: datetime) -> tuple[Ledger, Movement]:
     """Add lots (earn, restore, grant). Debt is paid first: a lot keeps only what is left after it.
 
     A lot born past its expiry (an order reported after its lifetime, a restore with no grace) is worth
@@ -228,7 +214,7 @@ def _prune_holds(holds: Iterable[Hold], now: datetime, drop: str | None = None) 
     return tuple(h for h in holds if h.active(now) and h.hold_id != drop)
 
 
-def spend(account: Account, points: int, now: datetime, *, releasing: str | None = None) -> tuple[Account, Movement]:
+def spend(account: Ledger, points: int, now: datetime, *, releasing: str | None = None) -> tuple[Ledger, Movement]:
     """Redeem points from spendable lots, soonest-expiring first. ``releasing`` names a hold
     whose reservation this spend consumes (its points count as available for it)."""
     if points <= 0:
@@ -249,7 +235,7 @@ def spend(account: Account, points: int, now: datetime, *, releasing: str | None
     return updated, Movement("redeem", -points, seq, updated.balance, changes)
 
 
-def reverse(account: Account, points: int, now: datetime, own_lot_ids: Sequence[str] = ()) -> tuple[Account, Movement]:
+def reverse(account: Ledger, points: int, now: datetime, own_lot_ids: Sequence[str] = ()) -> tuple[Ledger, Movement]:
     """Take earned points back: the order's own lots first, then soonest-expiring others, then debt.
 
     Points reserved by open holds stay untouched so a hold the merchant already granted can still
@@ -278,7 +264,7 @@ def reverse(account: Account, points: int, now: datetime, own_lot_ids: Sequence[
     return updated, Movement("reverse", -points, seq, updated.balance, changes, left)
 
 
-def expire(account: Account, now: datetime) -> tuple[Account, Movement | None]:
+def expire(account: Ledger, now: datetime) -> tuple[Ledger, Movement | None]:
     """Remove the points left in lots whose expiry has passed (one ``expire`` entry)."""
     due = {lot.lot_id: lot.remaining for lot in account.lots if lot.expired(now)}
     if not due:
@@ -289,7 +275,7 @@ def expire(account: Account, now: datetime) -> tuple[Account, Movement | None]:
     return updated, Movement("expire", -sum(due.values()), seq, updated.balance, changes)
 
 
-def place_hold(account: Account, hold: Hold, now: datetime) -> Account:
+def place_hold(account: Ledger, hold: Hold, now: datetime) -> Ledger:
     """Reserve points for an order; they leave the available balance until capture or release."""
     holds = _prune_holds(account.holds, now)
     if any(h.order_id == hold.order_id for h in holds):
@@ -303,13 +289,13 @@ def place_hold(account: Account, hold: Hold, now: datetime) -> Account:
     return replace(current, holds=(*holds, hold))
 
 
-def release_hold(account: Account, hold_id: str, now: datetime) -> Account:
+def release_hold(account: Ledger, hold_id: str, now: datetime) -> Ledger:
     if account.active_hold(hold_id, now) is None:
         raise Conflict("hold is not active (captured, released or expired)", code="hold_not_active")
     return replace(account, holds=_prune_holds(account.holds, now, drop=hold_id))
 
 
-def capture(account: Account, hold_id: str, points: int, now: datetime) -> tuple[Account, Movement]:
+def capture(account: Ledger, hold_id: str, points: int, now: datetime) -> tuple[Ledger, Movement]:
     """Spend up to the held points; a smaller capture releases the rest with the hold."""
     hold = account.active_hold(hold_id, now)
     if hold is None:
@@ -319,21 +305,21 @@ def capture(account: Account, hold_id: str, points: int, now: datetime) -> tuple
     return spend(account, points, now, releasing=hold_id)
 
 
-def release_expired_holds(account: Account, now: datetime) -> tuple[Account, tuple[Hold, ...]]:
+def release_expired_holds(account: Ledger, now: datetime) -> tuple[Ledger, tuple[Hold, ...]]:
     """Drop holds past their TTL (they stopped counting at ``expires_at``; this frees the slot)."""
     lapsed = tuple(h for h in account.holds if not h.active(now))
     return replace(account, holds=_prune_holds(account.holds, now)), lapsed
 
 
-def activate(account: Account, now: datetime) -> tuple[Account, Movement | None]:
-    """Announce pending lots that became spendable by ``now`` (an ``activate`` entry, delta 0).
+def activate(account: Ledger, since: datetime | None, now: datetime) -> tuple[Ledger, Movement | None]:
+    """Announce pending lots that became spendable after ``since`` and by ``now`` (an ``activate`` entry, delta 0);
+    the caller keeps ``now`` as the next ``since``.
 
     Balances already switch by time; the entry lets the customer see the moment in the history."""
-    ready = [lot for lot in account._unannounced() if lot.available_at <= now and not lot.expired(now)]
-    updated = replace(account, activated_through=now)
+    ready = [lot for lot in account.unannounced(since) if lot.available_at <= now and not lot.expired(now)]
     if not ready:
-        return updated, None
+        return account, None
     seq = account.seq + 1
-    updated = replace(updated, seq=seq)
+    updated = replace(account, seq=seq)
     changes = tuple(LotChange(lot.lot_id, 0, lot.expires_at) for lot in ready)
     return updated, Movement("activate", 0, seq, updated.balance, changes)

@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.abc import CLASSES
 from shared.clock import iso
+from shared.entry_details import details_map
 from shared.grants import Grant
 from shared.hold_codes import code_of
 from shared.keys import business_key, member_scope
@@ -95,7 +96,7 @@ def entry(e: EntryRecord) -> dict[str, Any]:
         "entry": f"{e.scope}/{e.key}",
         "created_at": iso(e.created_at),
         "lots": [{"lot_id": c.lot_id, "change": c.change, "expires_at": iso(c.expires_at)} for c in mv.lots],
-        "details": e.details,
+        "details": details_map(e.details),
     }
 
 

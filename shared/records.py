@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.ledger import Account, LotChange, Movement
+from shared.account import Account
+from shared.entry_details import EntryDetails
+from shared.keys import MemberKey as MemberKey  # re-exported: the services name it with the records
+from shared.ledger import LotChange, Movement
 from shared.orders import Returned
 
 
@@ -27,7 +30,17 @@ class EntryRecord:
     reference: str
     created_at: datetime
     event_id: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: EntryDetails | None = None
+    paid_index: PaidIndex | None = None  # set on an order's accrual: the entry is a row of the tenant's paid orders
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaidIndex:
+    """What an order's PAID entry puts in the ``abc_paid`` index (the ABC analysis reads paid orders by time)."""
+
+    order_id: str
+    paid_at: datetime
+    cash_minor: int
 
 
 @dataclass(frozen=True)
@@ -180,12 +193,6 @@ class NotificationRecord:
 class HistoryPage:
     entries: list[EntryRecord | NotificationRecord]
     cursor: str | None
-
-
-@dataclass(frozen=True)
-class MemberKey:
-    tenant: str
-    member_id: str
 
 
 @dataclass(frozen=True)

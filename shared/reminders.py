@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.account import Account
 from shared.keys import reminder_key
-from shared.ledger import Account
+from shared.ledger import Ledger
 from shared.program import ReminderStage
 
 SMS_WINDOW = (time(9, 0), time(21, 0))  # SMS only between 09:00 and 21:00 tenant time
@@ -55,10 +56,10 @@ def fire_time(expiry_date: date, days_before: int, zone: ZoneInfo) -> datetime:
     return local_midnight(expiry_date - timedelta(days=days_before), zone)
 
 
-def expiring_by_date(account: Account, zone: ZoneInfo, now: datetime) -> list[ExpiringPoints]:
+def expiring_by_date(ledger: Ledger, zone: ZoneInfo, now: datetime) -> list[ExpiringPoints]:
     """Unspent, unexpired points grouped by their local expiry date, soonest first."""
     groups: dict[date, ExpiringPoints] = {}
-    for lot in account.lots:
+    for lot in ledger.lots:
         if lot.expired(now) or lot.remaining <= 0:
             continue
         day = lot.expires_at.astimezone(zone).date()
@@ -82,9 +83,9 @@ def _effective(group: ExpiringPoints, stage: ReminderStage, zone: ZoneInfo) -> d
 
 def due_messages(account: Account, stages: Sequence[ReminderStage], zone: ZoneInfo, now: datetime) -> list[DueMessage]:
     """Messages whose time has come and that the watermark has not yet covered."""
-    since = account.reminded_through
+    since = account.wakeups.reminded_through
     due: list[DueMessage] = []
-    for group in expiring_by_date(account, zone, now):
+    for group in expiring_by_date(account.ledger, zone, now):
         for stage in stages:
             fires = _effective(group, stage, zone)
             if fires <= now and (since is None or fires > since):
@@ -97,10 +98,10 @@ def due_messages(account: Account, stages: Sequence[ReminderStage], zone: ZoneIn
 
 def next_remind_at(account: Account, stages: Sequence[ReminderStage], zone: ZoneInfo, now: datetime) -> datetime | None:
     """The earliest stage time not covered by the watermark, before its points expire (None: nothing to send)."""
-    since = account.reminded_through
+    since = account.wakeups.reminded_through
     candidates = [
         _effective(group, stage, zone)
-        for group in expiring_by_date(account, zone, now)
+        for group in expiring_by_date(account.ledger, zone, now)
         for stage in stages
         if (since is None or _effective(group, stage, zone) > since)
         and _effective(group, stage, zone) < group.expires_at

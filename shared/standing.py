@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.ledger import Account
+from shared.account import Account, ProgramStanding
 from shared.program import ProgramSettings, Tier
 from shared.rules import Standing, tier_for
 
@@ -29,37 +29,38 @@ def _months_back(key: str, count: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def rolling_spend(account: Account, at: datetime, zone: str) -> int:
+def rolling_spend(standing: ProgramStanding, at: datetime, zone: str) -> int:
     first = _months_back(month_key(at, zone), WINDOW_MONTHS - 1)
     last = month_key(at, zone)
-    return sum(minor for month, minor in account.spend_months if first <= month <= last)
+    return sum(minor for month, minor in standing.spend_months if first <= month <= last)
 
 
-def spend_for_tiers(account: Account, program: ProgramSettings, at: datetime) -> int:
+def spend_for_tiers(standing: ProgramStanding, program: ProgramSettings, at: datetime) -> int:
     if program.tier_basis == "rolling_12m":
-        return rolling_spend(account, at, program.timezone)
-    return account.lifetime_spend_minor
+        return rolling_spend(standing, at, program.timezone)
+    return standing.lifetime_spend_minor
 
 
-def standing_of(account: Account, program: ProgramSettings, at: datetime) -> Standing:
-    boosted = account.boost_until is not None and at < account.boost_until
+def standing_of(standing: ProgramStanding, program: ProgramSettings, at: datetime) -> Standing:
+    """The stored standing as the earning rules see it at ``at``."""
+    boosted = standing.boost_until is not None and at < standing.boost_until
     return Standing(
-        spend_minor=spend_for_tiers(account, program, at),
-        kept_tier=account.tier,
-        vip=account.abc_class == "A",
+        spend_minor=spend_for_tiers(standing, program, at),
+        kept_tier=standing.tier,
+        vip=standing.abc_class == "A",
         boost_active=boosted,
-        boost_discount_open=boosted and account.boost_discount_open,
+        boost_discount_open=boosted and standing.boost_discount_open,
     )
 
 
-def _add_spend(account: Account, month: str, minor: int) -> Account:
-    months = dict(account.spend_months)
+def _add_spend(standing: ProgramStanding, month: str, minor: int) -> ProgramStanding:
+    months = dict(standing.spend_months)
     months[month] = max(0, months.get(month, 0) + minor)
     kept = sorted(months.items())[-KEPT_MONTHS:]
     return replace(
-        account,
+        standing,
         spend_months=tuple((m, v) for m, v in kept if v),
-        lifetime_spend_minor=max(0, account.lifetime_spend_minor + minor),
+        lifetime_spend_minor=max(0, standing.lifetime_spend_minor + minor),
     )
 
 
@@ -81,17 +82,18 @@ def after_paid(
 ) -> Account:
     """Spend grows; the tier is the one reached after the order; a boost starts when none runs (and the order
     reaches the minimum check: ``starts_boost``), or is used."""
-    account = _add_spend(account, month_key(paid_at, program.timezone), cash_paid_minor)
-    tier = tier_for(program, replace(before, spend_minor=spend_for_tiers(account, program, paid_at)))
-    account = replace(account, tier=tier.name if tier else None, paid_orders=account.paid_orders + 1)
+    standing = _add_spend(account.standing, month_key(paid_at, program.timezone), cash_paid_minor)
+    tier = tier_for(program, replace(before, spend_minor=spend_for_tiers(standing, program, paid_at)))
+    account = replace(account, standing=replace(standing, tier=tier.name if tier else None))
+    account = account.with_standing(paid_orders=standing.paid_orders + 1)
     boost = program.post_purchase_boost
     if before.boost_active:  # an order inside the boost uses its one discount; it does not extend the boost
-        return replace(account, boost_discount_open=False)
+        return account.with_standing(boost_discount_open=False)
     if boost is None or not starts_boost:
         return account
     until = paid_at + timedelta(days=boost.days)
     remind = until - timedelta(days=boost.reminder_days_before_end) if boost.reminder_days_before_end else None
-    return replace(account, boost_until=until, boost_discount_open=True, boost_remind_at=remind)
+    return account.with_standing(boost_until=until, boost_discount_open=True).with_wakeups(boost_remind_at=remind)
 
 
 def after_refund(
@@ -108,16 +110,17 @@ def after_refund(
     rolling spend reaches but never below the tier held before the order (what a review gave is kept). A full
     refund ends the boost the order started, if it still runs. ``gained`` None (orders recorded before it was
     kept): the rolling tier waits for the scheduled review, as it did."""
-    account = _add_spend(account, month, -refunded_minor)
-    if full and gained is not None and gained.boost_until is not None and account.boost_until == gained.boost_until:
-        account = replace(account, boost_until=None, boost_discount_open=False, boost_remind_at=None)
+    standing = _add_spend(account.standing, month, -refunded_minor)
+    account = replace(account, standing=standing)
+    if full and gained is not None and gained.boost_until is not None and standing.boost_until == gained.boost_until:
+        account = account.with_standing(boost_until=None, boost_discount_open=False).with_wakeups(boost_remind_at=None)
     if program.tier_basis == "rolling_12m":
         if gained is None:
             return account
-        floor = Standing(spend_minor=rolling_spend(account, at, program.timezone), kept_tier=gained.tier_before)
-        return replace(account, tier=_lower(program, account.tier, tier_for(program, floor)))
-    tier = tier_for(program, Standing(spend_minor=account.lifetime_spend_minor))
-    return replace(account, tier=tier.name if tier else None)
+        floor = Standing(spend_minor=rolling_spend(standing, at, program.timezone), kept_tier=gained.tier_before)
+        return account.with_standing(tier=_lower(program, standing.tier, tier_for(program, floor)))
+    tier = tier_for(program, Standing(spend_minor=standing.lifetime_spend_minor))
+    return account.with_standing(tier=tier.name if tier else None)
 
 
 def _lower(program: ProgramSettings, current: str | None, reached: Tier | None) -> str | None:

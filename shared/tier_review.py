@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from shared.ledger import Account
+from shared.account import Account, ProgramStanding
 from shared.program import ProgramSettings
 from shared.rules import Standing, tier_for
 from shared.standing import rolling_spend
@@ -38,23 +38,23 @@ def first_of_next_month(now: datetime, zone: str) -> datetime:
 def next_review(account: Account, program: ProgramSettings, now: datetime) -> datetime | None:
     """The account's review wake-up: the 1st of the next month while a tier is held on the rolling basis, or an
     earlier review still pending (a late run must not be skipped by a write in between)."""
-    if program.tier_basis != "rolling_12m" or account.tier is None:
+    if program.tier_basis != "rolling_12m" or account.standing.tier is None:
         return None
     upcoming = first_of_next_month(now, program.timezone)
-    pending = account.tier_review_at
+    pending = account.wakeups.tier_review_at
     return pending if pending is not None and pending < upcoming else upcoming
 
 
-def review(account: Account, program: ProgramSettings, now: datetime) -> Review:
+def review(standing: ProgramStanding, program: ProgramSettings, now: datetime) -> Review:
     """The tier the rolling spend reaches at ``now``, when it is below the held one; else the held tier stays.
 
     A held tier the program no longer has is replaced by what the spend reaches (the rules already ignore it)."""
-    spend = rolling_spend(account, now, program.timezone)
+    spend = rolling_spend(standing, now, program.timezone)
     reached = tier_for(program, Standing(spend_minor=spend))
     names = [tier.name for tier in program.tiers]  # sorted by threshold
-    if program.tier_basis != "rolling_12m" or account.tier is None:
-        return Review(account.tier, account.tier, spend)
+    if program.tier_basis != "rolling_12m" or standing.tier is None:
+        return Review(standing.tier, standing.tier, spend)
     rank = names.index(reached.name) if reached else -1
-    if account.tier in names and rank >= names.index(account.tier):
-        return Review(account.tier, account.tier, spend)
-    return Review(account.tier, reached.name if reached else None, spend)
+    if standing.tier in names and rank >= names.index(standing.tier):
+        return Review(standing.tier, standing.tier, spend)
+    return Review(standing.tier, reached.name if reached else None, spend)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from shared.errors import InsufficientPoints, Unprocessable
-from shared.ledger import Account, Credit, Lot, LotChange, LotSource, Movement, credit, expiry_order, spend
+from shared.ledger import Credit, Ledger, Lot, LotChange, LotSource, Movement, credit, expiry_order, spend
 
 SOURCE: LotSource = "transfer"
 RETURNABLE = frozenset({"order", "promo", "referral"})  # lots a cancellation of their order takes back
@@ -28,12 +28,12 @@ def settled(lot: Lot, now: datetime, min_age: timedelta) -> bool:
     return lot.source not in RETURNABLE or lot.earned_at + min_age <= now
 
 
-def _settled_part(account: Account, now: datetime, min_age: timedelta) -> Account:
+def _settled_part(account: Ledger, now: datetime, min_age: timedelta) -> Ledger:
     """The account with only its settled lots: holds and debt count against these points."""
     return replace(account, lots=tuple(lot for lot in account.lots if settled(lot, now, min_age)))
 
 
-def transferable(account: Account, now: datetime, min_age: timedelta) -> int:
+def transferable(account: Ledger, now: datetime, min_age: timedelta) -> int:
     """How many points may be sent now: spendable settled points less holds and debt."""
     return max(0, _settled_part(account, now, min_age).balances(now).available)
 
@@ -47,8 +47,8 @@ def arrivals(taken: Iterable[LotChange], now: datetime) -> list[Credit]:
 
 
 def move_points(
-    sender: Account, recipient: Account, points: int, now: datetime, *, min_lot_age: timedelta
-) -> tuple[Account, Movement, Account, Movement]:
+    sender: Ledger, recipient: Ledger, points: int, now: datetime, *, min_lot_age: timedelta
+) -> tuple[Ledger, Movement, Ledger, Movement]:
     """Both accounts after the transfer and one movement on each side (``transfer_out`` / ``transfer_in``).
 
     Raises ``InsufficientPoints`` when the sender's available balance is below ``points``, and 422

@@ -15,6 +15,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.account import Account
 from shared.clock import now as clock_now
 from shared.dal.account_codec import account_from
 from shared.dal.ledger_indexes import LedgerIndexes
@@ -45,6 +46,7 @@ from shared.dal.transactions import (
     profile_patch,
     transact,
 )
+from shared.entry_details import RedeemDetails
 from shared.errors import BadRequest
 from shared.keys import (
     ACCOUNT,
@@ -61,7 +63,7 @@ from shared.keys import (
     order_scope,
     tenant_pk,
 )
-from shared.ledger import Account, LotChange
+from shared.ledger import LotChange
 from shared.records import (
     Commit,
     EntryRecord,
@@ -86,7 +88,7 @@ class DynamoLedgerStore(LedgerIndexes, NotificationRecords):
             elif isinstance(item, ProfileItem):
                 profile = profile_from(item)
         exists = account is not None or profile is not None
-        return Member(account or Account(member_id), profile, exists)
+        return Member(account or Account.new(member_id), profile, exists)
 
     def load_order(self, tenant: str, order_id: str) -> OrderState:
         scope = order_scope(order_id)
@@ -106,7 +108,7 @@ class DynamoLedgerStore(LedgerIndexes, NotificationRecords):
                 redemption = Redemption(
                     points=-entry.movement.delta,
                     lots=entry.movement.lots,
-                    hold_id=entry.details.get("hold_id"),
+                    hold_id=entry.details.hold_id if isinstance(entry.details, RedeemDetails) else None,
                     member_id=entry.member_id,
                 )
         refunds.sort(key=lambda r: r.refunded_minor)
@@ -188,7 +190,7 @@ class DynamoLedgerStore(LedgerIndexes, NotificationRecords):
         for key in keys:
             pk = member_pk(key.tenant, key.member_id)
             account = accounts.get(pk)
-            members[key] = Member(account or Account(key.member_id), found.get(pk), account is not None)
+            members[key] = Member(account or Account.new(key.member_id), found.get(pk), account is not None)
         return members
 
     def _transact(self, writes: list[Write]) -> None:

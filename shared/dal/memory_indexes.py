@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared.account import Account
 from shared.birthday import birthday_days
 from shared.clock import iso, parse_ts
 from shared.dal.memory_writes import stored
-from shared.keys import ACCOUNT, PAID, PROFILE, birthday_key, member_key, order_of, shard_of, tenant_pk
-from shared.ledger import Account
+from shared.keys import ACCOUNT, PROFILE, birthday_key, member_key, shard_of, tenant_pk
 from shared.records import DuePage, EntryRecord, PaidRow, Profile, RefundRecord
 from shared.referral import code_of
 
@@ -85,25 +85,25 @@ class MemoryIndexes:
         since, until = stored(since), stored(until)  # the index compares times to the second, as stored
         rows = []
         for entry in self._tenant_values(tenant, EntryRecord):
-            d = entry.details  # as ``record_codecs.entry_item`` decides what the index holds
-            if entry.key == PAID and "cash_paid_minor" in d and since <= stored(_parse(d["paid_at"])) <= until:
-                rows.append(PaidRow(order_of(entry.scope), entry.member_id, int(d["cash_paid_minor"])))
+            row = entry.paid_index  # as ``record_codecs.entry_item`` indexes it
+            if row is not None and since <= stored(row.paid_at) <= until:
+                rows.append(PaidRow(row.order_id, entry.member_id, row.cash_minor))
         for refund in self._tenant_values(tenant, RefundRecord):
             if refund.order_paid_at is not None and since <= refund.order_paid_at <= until:
                 rows.append(PaidRow(refund.order_id, refund.member_id, refund.refunded_minor, refund.refund_id))
         return rows
 
     def vip_members(self, tenant: str) -> list[str]:
-        return sorted(a.member_id for a in self._tenant_values(tenant, Account) if a.abc_class == "A")
+        return sorted(a.member_id for a in self._tenant_values(tenant, Account) if a.standing.abc_class == "A")
 
 
 DUE_TIMES: dict[str, Callable[[Account], datetime | None]] = {
-    "expiry": lambda a: a.next_expiry,
-    "remind": lambda a: a.remind_at,
-    "holds": lambda a: a.next_hold_expiry,
+    "expiry": lambda a: a.ledger.next_expiry,
+    "remind": lambda a: a.wakeups.remind_at,
+    "holds": lambda a: a.ledger.next_hold_expiry,
     "pending": lambda a: a.next_activation,
-    "tier_review": lambda a: a.tier_review_at,
-    "boost_remind": lambda a: a.boost_remind_at,
+    "tier_review": lambda a: a.wakeups.tier_review_at,
+    "boost_remind": lambda a: a.wakeups.boost_remind_at,
 }
 
 

@@ -17,9 +17,11 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+from shared.account import Account
 from shared.clock import now as clock_now
 from shared.dal.memory_indexes import MemoryIndexes
 from shared.dal.memory_writes import CounterValue, VoidMark, Write, commit_writes, merged_profile, put, stored
+from shared.entry_details import RedeemDetails
 from shared.errors import BadRequest
 from shared.keys import (
     ACCOUNT,
@@ -37,7 +39,7 @@ from shared.keys import (
     order_scope,
     tenant_pk,
 )
-from shared.ledger import Account, LotChange
+from shared.ledger import LotChange
 from shared.ports import Duplicate, StoreUnavailable, VersionConflict
 from shared.records import (
     Commit,
@@ -101,7 +103,7 @@ class MemoryLedgerStore(MemoryIndexes):
     def load_member(self, tenant: str, member_id: str) -> Member:
         pk = member_pk(tenant, member_id)
         account, profile = self._get(pk, ACCOUNT), self._get(pk, PROFILE)
-        return Member(account or Account(member_id), profile, account is not None or profile is not None)
+        return Member(account or Account.new(member_id), profile, account is not None or profile is not None)
 
     def load_members(self, keys: list[MemberKey], profiles: bool = False) -> dict[MemberKey, Member]:
         """As the batch read does: ``exists`` is "has an account" here, whatever the profile."""
@@ -110,7 +112,7 @@ class MemoryLedgerStore(MemoryIndexes):
             pk = member_pk(key.tenant, key.member_id)
             account = self._get(pk, ACCOUNT)
             profile = self._get(pk, PROFILE) if profiles else None
-            members[key] = Member(account or Account(key.member_id), profile, account is not None)
+            members[key] = Member(account or Account.new(key.member_id), profile, account is not None)
         return members
 
     def save_profile(self, tenant: str, profile: Profile) -> None:
@@ -139,7 +141,7 @@ class MemoryLedgerStore(MemoryIndexes):
             elif isinstance(value, EntryRecord) and sk.startswith(REFERRAL_PREFIX):
                 referral.append(value)
             elif isinstance(value, EntryRecord) and sk == REDEEM:
-                hold_id = value.details.get("hold_id")
+                hold_id = value.details.hold_id if isinstance(value.details, RedeemDetails) else None
                 redemption = Redemption(-value.movement.delta, value.movement.lots, hold_id, value.member_id)
         refunds.sort(key=lambda r: r.refunded_minor)
         return OrderState(paid, voided, redemption, tuple(refunds), tuple(referral))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.account import Account
 from shared.keys import (
     ACCOUNT,
     HOLD,
@@ -27,7 +28,6 @@ from shared.keys import (
     refund_key,
     tenant_pk,
 )
-from shared.ledger import Account
 from shared.records import Commit, CounterRecord, OrderHoldClaim, Profile
 
 Condition = Callable[[Any], bool]  # of the item there (None: none)
@@ -141,7 +141,7 @@ def commit_writes(tenant: str, commit: Commit, at: datetime) -> list[Write]:
 def _account(tenant: str, account: Account, expected: int) -> Write:
     """The account under its version: the one it was computed from, or none at all for a new member (0)."""
     condition: Condition = (lambda old: old is not None and old.version == expected) if expected else _absent
-    account = replace(account, spend_months=tuple(sorted(account.spend_months)))  # the codec reads them sorted
+    account = account.with_standing(spend_months=tuple(sorted(account.standing.spend_months)))  # read back sorted
     return Write(member_pk(tenant, account.member_id), ACCOUNT, put(stored(account)), condition)
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared.clock import parse_ts
 from shared.dal.models import (
     EntryItem,
     HoldItem,
@@ -17,12 +16,13 @@ from shared.dal.models import (
     ProfileItem,
     RefundItem,
 )
+from shared.entry_details import details_from, details_map
 from shared.keys import (
     HOLD,
-    PAID,
     abc_pk,
     hold_scope,
     member_pk,
+    order_of,
     order_scope,
     refund_key,
     tenant_pk,
@@ -33,6 +33,7 @@ from shared.records import (
     EntryRecord,
     HoldRecord,
     NotificationRecord,
+    PaidIndex,
     Profile,
     RefundRecord,
 )
@@ -53,9 +54,20 @@ def entry_from(item: EntryItem, scope: str) -> EntryRecord:
         lot_changes(item.lots),
         int(item.debt_change),
     )
-    details = item.details.as_dict() if item.details is not None else {}
+    details = _plain(item.details.as_dict()) if item.details is not None else {}
+    paid_index = None
+    if item.abc_pk is not None and item.abc_at is not None and item.cash_minor is not None:
+        paid_index = PaidIndex(order_id=order_of(scope), paid_at=item.abc_at, cash_minor=int(item.cash_minor))
     return EntryRecord(
-        scope, item.sk, item.member_id, movement, item.reference, item.created_at, item.event_id, _plain(details)
+        scope=scope,
+        key=item.sk,
+        member_id=item.member_id,
+        movement=movement,
+        reference=item.reference,
+        created_at=item.created_at,
+        event_id=item.event_id,
+        details=details_from(scope, item.sk, details),
+        paid_index=paid_index,
     )
 
 
@@ -72,8 +84,7 @@ def _plain(value: Any) -> Any:
 
 def entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
     mv = entry.movement
-    details = entry.details
-    paid = entry.key == PAID and "cash_paid_minor" in details  # an order's accrual: in the abc_paid index
+    paid = entry.paid_index  # set by the service on an order's accrual
     return EntryItem(
         tenant_pk(tenant, entry.scope),
         entry.key,
@@ -87,11 +98,11 @@ def entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
         reference=entry.reference,
         lots=[LotChangeMap(lot_id=c.lot_id, change=c.change, expires_at=c.expires_at) for c in mv.lots],
         event_id=entry.event_id,
-        details=entry.details or None,
+        details=details_map(entry.details) or None,
         created_at=entry.created_at,
-        abc_pk=abc_pk(tenant, details["order_id"]) if paid else None,
-        abc_at=parse_ts(details["paid_at"]) if paid else None,
-        cash_minor=details["cash_paid_minor"] if paid else None,
+        abc_pk=abc_pk(tenant, paid.order_id) if paid else None,
+        abc_at=paid.paid_at if paid else None,
+        cash_minor=paid.cash_minor if paid else None,
     )
 
 

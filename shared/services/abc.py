@@ -9,7 +9,7 @@ each under the account's version like every other write, so the rules engine giv
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -134,9 +134,9 @@ class AbcService:
         """Set or clear the member's class under the account version; an error leaves it to the next run."""
 
         def step(loaded: Loaded) -> Change[MemberOutcome]:
-            if not loaded.member.exists or loaded.member.account.abc_class == klass:
+            if not loaded.member.exists or loaded.member.account.standing.abc_class == klass:
                 return Change(MemberOutcome())
-            return Change(MemberOutcome(True), replace(loaded.account, abc_class=klass))
+            return Change(MemberOutcome(True), loaded.account.with_standing(abc_class=klass))
 
         try:
             return self.writes.apply(tenant, key.member_id, step, now, first=member)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.birthday import is_birthday
+from shared.entry_details import BirthdayDetails
 from shared.keys import birthday_entry_key, member_scope
 from shared.ledger import Credit, credit
 from shared.notify.program_messages import BIRTHDAY, birthday_data
@@ -42,24 +43,27 @@ class BirthdayService:
             tenant, key.member_id, lambda loaded: self._grant(loaded, bonus, today, now), now, first=member
         )
         if seq is not None:  # the member's position after the grant: the e-mail follows it in the history
-            member = replace(member, account=replace(member.account, seq=seq))
+            member = replace(member, account=member.account.with_ledger(replace(member.account.ledger, seq=seq)))
         return counted(outcome, self._mail(tenant, member, bonus, today, now))
 
     @staticmethod
     def _grant(
         loaded: Loaded, bonus: BirthdayBonus, today: date, now: datetime
     ) -> Change[tuple[MemberOutcome, int | None]]:
-        if loaded.member.account.birthday_year == today.year:
+        if loaded.member.account.wakeups.birthday_year == today.year:
             return Change((MemberOutcome(), None))  # granted by an earlier run (or an overlapping one) this year
         lot = Credit(bonus.points, "birthday", now, now + timedelta(days=bonus.lifetime_days))
-        account, movement = credit(loaded.account, "grant", [lot], now)
-        details = {"rule": "birthday", "year": today.year, "points": bonus.points, "lifetime_days": bonus.lifetime_days}
-        member_id = account.member_id
+        ledger, movement = credit(loaded.account.ledger, "grant", [lot], now)
+        details = BirthdayDetails(
+            rule="birthday", year=today.year, points=bonus.points, lifetime_days=bonus.lifetime_days
+        )
+        member_id = ledger.member_id
         entry = EntryRecord(
             member_scope(member_id), birthday_entry_key(today.year), member_id, movement, "birthday", now, None, details
         )
         outcome = MemberOutcome(True, lots=1, points=bonus.points)
-        return Change((outcome, account.seq), replace(account, birthday_year=today.year), (entry,))
+        account = loaded.account.with_ledger(ledger).with_wakeups(birthday_year=today.year)
+        return Change((outcome, ledger.seq), account, (entry,))
 
     def _mail(self, tenant: Tenant, member: Member, bonus: BirthdayBonus, today: date, now: datetime) -> list[Step]:
         """The e-mail of this year's bonus unless its record is final (a Query per run of the day when reachable)."""

@@ -9,7 +9,6 @@ hours, a transient error, an overlapping run's claim. A boost that ended meanwhi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,19 +37,19 @@ class BoostReminderService:
 
     def _remind(self, tenant: Tenant, loaded: Loaded, now: datetime) -> Change[MemberOutcome]:
         member = loaded.member
-        account = member.account
-        if account.boost_remind_at is None or account.boost_remind_at > now:
+        remind_at, until = member.account.wakeups.boost_remind_at, member.account.standing.boost_until
+        if remind_at is None or remind_at > now:
             return Change(MemberOutcome())  # the index was behind: another run handled it already
         boost = tenant.current.settings.post_purchase_boost
-        running = account.boost_until is not None and now < account.boost_until
+        running = until is not None and now < until
         steps = self._send(tenant, member, now) if boost and boost.reminder_days_before_end and running else []
         waits = [s.retry_at for s in steps if s.retry_at is not None]
-        updated = replace(loaded.account, boost_remind_at=min(waits, default=None))
+        updated = loaded.account.with_wakeups(boost_remind_at=min(waits, default=None))
         return Change(counted(MemberOutcome(changed=bool(steps)), steps), updated)
 
     def _send(self, tenant: Tenant, member: Member, now: datetime) -> list[Step]:
         program = tenant.current.settings
-        until = member.account.boost_until
+        until = member.account.standing.boost_until
         assert until is not None and program.post_purchase_boost is not None
         days = program.post_purchase_boost.reminder_days_before_end
         local_until = until.astimezone(ZoneInfo(program.timezone)).date()

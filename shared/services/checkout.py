@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from shared.entry_details import RedeemDetails
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.hold_codes import new_hold_id
 from shared.keys import REDEEM, hold_claim_key, order_scope
@@ -59,9 +60,9 @@ class CheckoutService:
         if currency != program.currency:
             raise Unprocessable(f"carts must be in {program.currency}", code="currency_mismatch")
         account = self.store.load_member(tenant.tenant_id, member_id).account
-        available = max(0, account.balances(now).available)
+        available = max(0, account.ledger.balances(now).available)
         points = max_redeemable(cart, available, program)
-        standing = standing_of(account, program, now)
+        standing = standing_of(account.standing, program, now)
         earning = earn(cart, 0, program, standing, now)
         off = discounts(cart, program, standing)
         return Quote(
@@ -89,13 +90,14 @@ class CheckoutService:
         hold_id = new_hold_id()
 
         def step(loaded: Loaded) -> Change[HoldResult]:
-            account = loaded.account
-            existing = next((h for h in account.holds if h.order_id == order_id and h.active(now)), None)
+            ledger = loaded.account.ledger
+            existing = next((h for h in ledger.holds if h.order_id == order_id and h.active(now)), None)
             if existing is not None and existing.points == points:  # the same request again
                 same = HoldResult(hold_id=existing.hold_id, order_id=order_id, member_id=member_id, points=points,
                                   discount_minor=discount, expires_at=existing.expires_at, status="active")  # fmt: skip
                 return Change(same)
-            account = place_hold(account, Hold(hold_id, order_id, points, expires_at), now)
+            hold = Hold(hold_id=hold_id, order_id=order_id, points=points, expires_at=expires_at)
+            account = loaded.account.with_ledger(place_hold(ledger, hold, now))
             record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
             claim = OrderHoldClaim(order_id, hold_id, member_id, expires_at, "active")
             placed = HoldResult(hold_id=hold_id, order_id=order_id, member_id=member_id, points=points,
@@ -122,11 +124,11 @@ class CheckoutService:
                 code = "order_cancelled" if state.voided else "order_already_paid"
                 raise Conflict("the order was paid or cancelled without these points; release the hold", code=code)
             wanted = hold.points if points is None else points
-            account, movement = capture(loaded.account, hold_id, wanted, now)
+            ledger, movement = capture(loaded.account.ledger, hold_id, wanted, now)
             entry = EntryRecord(order_scope(hold.order_id), REDEEM, hold.member_id, movement, hold.order_id, now,
-                                None, {"hold_id": hold_id})  # fmt: skip
+                                None, RedeemDetails(hold_id=hold_id))  # fmt: skip
             captured = replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * point_value)
-            return Change(captured, account, (entry,), claim=_ended(hold, "captured"))
+            return Change(captured, loaded.account.with_ledger(ledger), (entry,), claim=_ended(hold, "captured"))
 
         def duplicate(_: Duplicate) -> HoldResult | None:
             redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
@@ -141,12 +143,12 @@ class CheckoutService:
         hold = self._hold(tenant, hold_id)
 
         def step(loaded: Loaded) -> Change[HoldResult]:
-            if loaded.member.account.active_hold(hold_id, now) is None:
+            if loaded.member.account.ledger.active_hold(hold_id, now) is None:
                 redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
                 if redemption is not None and redemption.hold_id == hold_id:
                     raise Conflict("the hold was captured; refund the order instead", code="hold_captured")
                 return Change(_result(hold, "released"))  # released or expired already: nothing to do
-            account = release_hold(loaded.account, hold_id, now)
+            account = loaded.account.with_ledger(release_hold(loaded.account.ledger, hold_id, now))
             return Change(_result(hold, "released"), account, claim=_ended(hold, "released"))
 
         return self.writes.apply(tenant, hold.member_id, step, now)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from shared.entry_details import GrantDetails
 from shared.errors import Conflict, NotFound
 from shared.grants import Grant, GrantRequest, GrantTask, PartResult, check, first_tasks, new_grant
 from shared.keys import business_key, grant_entry_key, grant_message_key, member_scope
@@ -221,13 +222,14 @@ class GrantService:
         member = loaded.member
         if not (member.exists or member.profile is not None):
             return Change("skipped")  # an unknown id: no account, no profile
-        if grant.tier is not None and member.account.tier != grant.tier:
+        if grant.tier is not None and member.account.standing.tier != grant.tier:
             return Change("skipped")  # left the tier since the index was read
         if grant.expires_at <= now:
             return Change("skipped")  # the grant's points would be born expired
         lot = Credit(grant.points, "grant", now, grant.expires_at)
-        account, movement = credit(loaded.account, "grant", [lot], now)
-        details = {"grant_id": grant.grant_id, "reason": grant.reason, "points": grant.points}
+        ledger, movement = credit(loaded.account.ledger, "grant", [lot], now)
+        account = loaded.account.with_ledger(ledger)
+        details = GrantDetails(grant_id=grant.grant_id, reason=grant.reason, points=grant.points)
         entry = EntryRecord(
             member_scope(account.member_id), grant_entry_key(grant.grant_id), account.member_id, movement,
             grant.grant_id, now, None, details,
@@ -253,7 +255,7 @@ class GrantService:
             key = grant_message_key(grant.grant_id, channel)
             claim = NotificationRecord(
                 member.account.member_id, key, grant.expires_at.astimezone(zone).date().isoformat(), 0, channel,
-                grant.points, "sending", 1, member.account.seq + 1, now, now, grant_id=grant.grant_id,
+                grant.points, "sending", 1, member.account.ledger.seq + 1, now, now, grant_id=grant.grant_id,
             )  # fmt: skip
             if not self.store.claim_notification(tenant.tenant_id, claim, None):
                 reached |= self.grants.message_status(tenant.tenant_id, claim.member_id, key) == "sent"

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.account import activated
+from shared.entry_details import ActivationDetails
 from shared.keys import activate_key, member_scope
-from shared.ledger import activate, release_expired_holds
+from shared.ledger import release_expired_holds
 from shared.records import EntryRecord, Member, MemberKey
 from shared.services.member_write import Change, Loaded, MemberWrite
 from shared.services.store import LedgerStore, with_retries
@@ -62,10 +64,11 @@ class Upkeep:
 
     def release_holds(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
         def step(loaded: Loaded) -> Change[MemberOutcome]:
-            account, lapsed = release_expired_holds(loaded.account, now)
+            ledger, lapsed = release_expired_holds(loaded.account.ledger, now)
             if not lapsed:
                 return Change(MemberOutcome())
-            return Change(MemberOutcome(True, points=sum(h.points for h in lapsed), lots=len(lapsed)), account)
+            outcome = MemberOutcome(True, points=sum(h.points for h in lapsed), lots=len(lapsed))
+            return Change(outcome, loaded.account.with_ledger(ledger))
 
         return self.writes.apply(tenant, key.member_id, step, now, first=member)
 
@@ -74,19 +77,20 @@ class Upkeep:
             before = loaded.member.account
             if before.next_activation is None or before.next_activation > now:
                 return Change(MemberOutcome())  # the index was behind: someone already did it
-            account, movement = activate(loaded.account, now)
+            account, movement = activated(loaded.account, now)
             if movement is None:
                 return Change(MemberOutcome(True), account)
-            points = sum(lot.remaining for lot in account.lots if lot.lot_id in {c.lot_id for c in movement.lots})
+            points = sum(
+                lot.remaining for lot in account.ledger.lots if lot.lot_id in {c.lot_id for c in movement.lots}
+            )
             entry = EntryRecord(
-                member_scope(key.member_id),
-                activate_key(movement.seq),
-                key.member_id,
-                movement,
-                "activation",
-                now,
-                None,
-                {"points": points},
+                scope=member_scope(key.member_id),
+                key=activate_key(movement.seq),
+                member_id=key.member_id,
+                movement=movement,
+                reference="activation",
+                created_at=now,
+                details=ActivationDetails(points=points),
             )
             return Change(MemberOutcome(True, lots=len(movement.lots), points=points), account, (entry,))
 

@@ -46,20 +46,20 @@ class MemberService:
         member = self.store.load_member(tenant_id, member_id)
         if not member.exists:
             raise NotFound("no such member", code="member_not_found")
-        account = member.account
-        standing = standing_of(account, program, now)
+        ledger, stored = member.account.ledger, member.account.standing
+        standing = standing_of(stored, program, now)
         tier = tier_for(program, standing)
         return MemberView(
-            member_id,
-            account.balances(now),
-            account.lifetime_spend_minor,
-            account.open_lots(now),
-            member.profile,
-            tier.name if tier else None,
-            spend_for_tiers(account, program, now),
-            standing.vip,
-            account.boost_until if standing.boost_active else None,
-            code_of(tenant_id, member_id),
+            member_id=member_id,
+            balances=ledger.balances(now),
+            lifetime_spend_minor=stored.lifetime_spend_minor,
+            lots=ledger.open_lots(now),
+            profile=member.profile,
+            tier=tier.name if tier else None,
+            tier_spend_minor=spend_for_tiers(stored, program, now),
+            vip=standing.vip,
+            boost_until=stored.boost_until if standing.boost_active else None,
+            referral_code=code_of(tenant_id, member_id),
         )
 
     def history(self, tenant_id: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:

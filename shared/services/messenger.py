@@ -119,7 +119,7 @@ def _claim(member: Member, msg: Outgoing, record: NotificationRecord | None, now
         msg.points,
         "sending",
         1,
-        account.seq,
+        account.ledger.seq,
         now,
         now,
         topic=msg.topic,

@@ -10,109 +10,65 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from shared.clock import iso, parse_ts
-from shared.errors import NotFound, Unprocessable
+from shared.account import Account
+from shared.entry_details import PaidDetails, RedeemDetails
+from shared.errors import Unprocessable
 from shared.hold_codes import hold_id_for
-from shared.keys import CANCEL_RESTORE, PAID, REDEEM, order_scope, refund_key
-from shared.ledger import Account, EntryKind, LotChange, Movement, capture, credit, reverse, spend
-from shared.orders import (
-    OrderRecord,
-    RefundTotals,
-    earn_credits,
-    max_redeemable,
-    plan_refund,
-    restore_credits,
-)
+from shared.keys import PAID, REDEEM, order_scope
+from shared.ledger import Ledger, LotChange, Movement, capture, credit, reverse, spend
+from shared.orders import earn_credits, max_redeemable
 from shared.ports import Duplicate
-from shared.program import ProgramSettings
-from shared.records import Commit, EntryRecord, HoldRecord, Member, OrderHoldClaim, OrderState, Profile, RefundRecord
-from shared.rules import Cart, Earning, Line, earn
-from shared.services.referrals import Referee, Referrals
-from shared.services.returns import item_points, recorded_lines, recorded_standing, reverse_target
-from shared.services.store import LedgerStore, bumped, expire_born, expire_due, with_retries
-from shared.standing import Gained, after_paid, after_refund, month_key, standing_of
+from shared.program import ProgramSettings, ProgramVersion
+from shared.records import EntryRecord, HoldRecord, Member, OrderHoldClaim, OrderState, PaidIndex, Profile
+from shared.rules import Cart, Earning, Line, Standing, earn
+from shared.services.member_write import Change, Loaded, MemberWrite, Partner
+from shared.services.order_refunds import OrderRefunds, paid_details, zero_entry
+from shared.services.order_types import CustomerIn, OrderResult, PaidOrderIn
+from shared.services.referrals import Referee, ReferralIn, Referrals
+from shared.services.returns import item_points
+from shared.services.store import LedgerStore
+from shared.standing import Gained, after_paid, month_key, standing_of
 from shared.tenants import Tenant
 
 
-@dataclass(frozen=True)
-class CustomerIn:
-    member_id: str
-    email: str | None = None
-    phone: str | None = None
-    name: str | None = None
-    birthday: str | None = None
-    referral_code: str | None = None
+@dataclass(frozen=True, kw_only=True)
+class Paying:
+    """An order.paid as checked before its write: the order (its hold code resolved), the hold it names, the
+    referral its code resolved to, and the program version in force at ``paid_at``."""
+
+    order: PaidOrderIn
+    hold: HoldRecord | None
+    referral: ReferralIn | None
+    version: ProgramVersion
+    event_id: str | None
 
 
-@dataclass(frozen=True)
-class PaidOrderIn:
-    order_id: str
-    customer: CustomerIn
-    currency: str
-    cart: Cart
-    points_redeemed: int
-    hold_id: str | None
-    paid_at: datetime
-    hold_code: str | None = None  # a platform order's discount code that may name one of our holds
-    code_owner: str | None = None  # set when that hold is another member's (the code was passed on)
+@dataclass(frozen=True, kw_only=True)
+class Referred:
+    """What a referral code did in the order's write: the member's ledger after the referee bonus, its entries, the
+    referrer's change, and what the PAID entry records about the code."""
 
-
-@dataclass(frozen=True)
-class OrderResult:
-    status: str  # applied | duplicate | ignored
-    order_id: str
-    member_id: str | None = None
-    points_earned: int = 0
-    points_redeemed: int = 0
-    points_reversed: int = 0
-    points_restored: int = 0
-    balance: int | None = None
-    reason: str | None = None
-
-
-def _zero(account: Account, kind: EntryKind) -> tuple[Account, Movement]:
-    """An entry with no points (an order below the earning threshold is still on record)."""
-    seq = account.seq + 1
-    return replace(account, seq=seq), Movement(kind, 0, seq, account.balance)
-
-
-def order_record(paid: EntryRecord, state: OrderState) -> OrderRecord:
-    d = paid.details
-    lots = state.redemption.lots if state.redemption else ()
-    return OrderRecord(
-        order_id=d["order_id"],
-        member_id=paid.member_id,
-        currency=d["currency"],
-        total_minor=d["total_minor"],
-        shipping_minor=d["shipping_minor"],
-        tax_minor=d["tax_minor"],
-        points_redeemed=d["points_redeemed"],
-        point_value_minor=d["point_value_minor"],
-        earn_rate_bp=d["earn_rate_bp"],
-        eligible_minor=d["eligible_minor"],
-        points_earned=d["points_earned"],
-        paid_at=parse_ts(d["paid_at"]),
-        program_version=d["program_version"],
-        earned_lot_ids=tuple(d.get("earned_lot_ids", ())),
-        redeemed_lots=tuple(lots),
-    )
+    ledger: Ledger
+    entries: tuple[EntryRecord, ...] = ()
+    partner: Partner | None = None
+    recorded: dict[str, object] | None = None
 
 
 def _paid_result(paid: EntryRecord, status: str) -> OrderResult:
     """The answer to an order.paid, the first time and on every duplicate. Its balance is the member's once the
     order's write was done: the PAID entry's own, unless later entries of that write changed it (a referral
     bonus, the expiry of lots born expired), in which case the PAID entry records it as ``answered_balance``."""
-    d = paid.details
+    d = paid_details(paid)
+    balance = d.answered_balance if d.answered_balance is not None else paid.movement.balance_after
     return OrderResult(
-        status,
-        d["order_id"],
-        paid.member_id,
-        d["points_earned"],
-        d["points_redeemed"],
-        balance=d.get("answered_balance", paid.movement.balance_after),
-        reason=d.get("code_charge"),
+        status=status,
+        order_id=d.order_id,
+        member_id=paid.member_id,
+        points_earned=d.points_earned,
+        points_redeemed=d.points_redeemed,
+        balance=balance,
+        reason=d.code_charge,
     )
 
 
@@ -138,8 +94,9 @@ def _merged_profile(member: Member, customer: CustomerIn) -> Profile | None:
 class OrderService:
     def __init__(self, store: LedgerStore, attempts: int) -> None:
         self.store = store
-        self.attempts = attempts
-        self.referrals = Referrals(store)
+        self.writes = MemberWrite(store, attempts)
+        self.referrals = Referrals(store, self.writes)
+        self.refunds = OrderRefunds(store, self.writes, self.referrals)
 
     # -- order.paid ------------------------------------------------------------------------------
 
@@ -149,93 +106,85 @@ class OrderService:
         if order.currency != program.currency:
             raise Unprocessable(f"orders must be in {program.currency}", code="currency_mismatch")
         _check_redeem_value(order.points_redeemed, program.point_value_minor, order.cart.total_minor)
-        if order.hold_code:
-            order, hold = self._by_code(tenant, order)
-        else:
-            hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
-            if order.hold_id and (
-                hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
-            ):
-                raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
+        order, hold = self._hold_of(tenant, order)
         customer = order.customer
         referee = Referee(member_id=customer.member_id, email=customer.email, phone=customer.phone)
         referral = self.referrals.resolve(tenant, customer.referral_code, referee, program)
+        paying = Paying(order=order, hold=hold, referral=referral, version=version, event_id=event_id)
 
-        def step() -> OrderResult:
+        def step(loaded: Loaded) -> Change[OrderResult]:
             state = self.store.load_order(tenant.tenant_id, order.order_id)
-            if state.voided:
-                return OrderResult("ignored", order.order_id, reason="order_cancelled")
-            if state.paid:
-                return _paid_result(state.paid, "duplicate")
-            if state.redemption and state.redemption.member_id != order.customer.member_id:
-                raise Unprocessable(
-                    "the points redeemed on this order belong to another member", code="redemption_of_another_member"
-                )
-            member = self.store.load_member(tenant.tenant_id, order.customer.member_id)
-            account, entries = expire_due(member.account, now)
-            account, redeemed_entries, redeemed = self._redeem(order, hold, state, account, program, now)
-            entries += redeemed_entries
-            _check_redeem_value(redeemed, program.point_value_minor, order.cart.total_minor)
-            standing = standing_of(account, program, order.paid_at)
-            earning = earn(order.cart, redeemed, program, standing, order.paid_at)
-            credits = earn_credits(earning, order.paid_at, program)
-            if credits:
-                account, movement = credit(account, "earn", credits, now)
-            else:
-                account, movement = _zero(account, "earn")
-            cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
-            qualifies = earning.eligible_minor >= program.min_check_minor
-            gained_from = account
-            account = after_paid(account, program, cash_paid, order.paid_at, standing, starts_boost=qualifies)
-            offered, counter = referral, None
-            refers = offered is not None and offered.applies(member.account) and qualifies
-            if refers and offered is not None:
-                offered, counter = self.referrals.allowance(tenant, offered, order.paid_at, program)
-            details = _paid_details(order, redeemed, earning, movement, program, version.version)
-            details.update(_gained(gained_from, account))
-            if order.cart.lines and item_points(earning.breakdown, program):  # a refund by item recomputes them
-                details.update(lines=recorded_lines(order.cart), standing=recorded_standing(standing))
-            if offered is not None:
-                details["referral"] = offered.recorded(refers, qualifies)
-            charge = _code_charge(order, redeemed_entries)
-            if charge:
-                details["code_charge"] = charge
-            paid = EntryRecord(
-                order_scope(order.order_id),
-                PAID,
-                member.account.member_id,
-                movement,
-                order.order_id,
-                now,
-                event_id,
-                details,
-            )
-            at = len(entries)
-            entries.append(paid)
-            partner = None
-            if refers and offered is not None:
-                scope = order_scope(order.order_id)
-                account, partner = self.referrals.refer(
-                    tenant, offered, counter, account, entries, scope, order.paid_at, now
-                )
-            account = expire_born(account, entries, now)
-            if account.balance != movement.balance_after:  # the answer is what the view shows after this write
-                paid = entries[at] = replace(paid, details={**details, "answered_balance": account.balance})
-            commit = Commit(
-                member.account.member_id,
-                bumped(account, tenant.current.settings, now),
-                member.account.version,
-                tuple(entries),
-                profile=_merged_profile(member, order.customer),
-                claim=_captured_claim(hold, redeemed_entries),
-            )
-            if partner is None:
-                self.store.commit(tenant.tenant_id, commit)
-            else:  # referee and referrer earn in the same transaction as the order, or not at all
-                self.store.commit_pair(tenant.tenant_id, commit, partner)
-            return _paid_result(paid, "applied")
+            answered = _answered(state, order)
+            if answered is not None:
+                return Change(answered)
+            return self._accrue(tenant, paying, state, loaded, now)
 
-        return with_retries(self.attempts, step, lambda dup: self._after_duplicate(tenant, order.order_id, dup))
+        def duplicate(dup: Duplicate) -> OrderResult | None:
+            return self._after_duplicate(tenant, order.order_id, dup)
+
+        return self.writes.apply(tenant, customer.member_id, step, now, on_duplicate=duplicate)
+
+    def _hold_of(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
+        """The hold the order names, by its discount code or its ``hold_id`` (it must be this customer's and order's)."""
+        if order.hold_code:
+            return self._by_code(tenant, order)
+        hold = self.store.get_hold(tenant.tenant_id, order.hold_id) if order.hold_id else None
+        if order.hold_id and (
+            hold is None or hold.member_id != order.customer.member_id or hold.order_id != order.order_id
+        ):
+            raise Unprocessable("hold_id does not name a hold of this customer and order", code="hold_mismatch")
+        return order, hold
+
+    def _accrue(
+        self, tenant: Tenant, paying: Paying, state: OrderState, loaded: Loaded, now: datetime
+    ) -> Change[OrderResult]:
+        """The order's write: its redemption, its points, the standing, the referral, the PAID entry."""
+        order, program = paying.order, paying.version.settings
+        ledger, redeemed_entries, redeemed = self._redeem(
+            order, paying.hold, state, loaded.account.ledger, program, now
+        )
+        _check_redeem_value(redeemed, program.point_value_minor, order.cart.total_minor)
+        standing = standing_of(loaded.account.standing, program, order.paid_at)
+        earning = earn(order.cart, redeemed, program, standing, order.paid_at)
+        credits = earn_credits(earning, order.paid_at, program)
+        ledger, movement = credit(ledger, "earn", credits, now) if credits else zero_entry(ledger, "earn")
+        qualifies = earning.eligible_minor >= program.min_check_minor
+        before = loaded.account.with_ledger(ledger)
+        cash_paid = order.cart.total_minor - redeemed * program.point_value_minor
+        account = after_paid(before, program, cash_paid, order.paid_at, standing, starts_boost=qualifies)
+        referred = self._referred(tenant, paying, loaded.member.account, ledger, qualifies, now)
+        details = replace(
+            _paid_details(paying, redeemed, earning, movement, standing),
+            gained=_gained(before, account),
+            referral=referred.recorded,
+            code_charge=_code_charge(order, redeemed_entries),
+        )
+        final = referred.ledger.balances(now).balance  # what the view shows after this write (born-expired lots out)
+        if final != movement.balance_after:
+            details = replace(details, answered_balance=final)
+        paid = _paid_entry(paying, loaded.member.account.member_id, movement, details, now)
+        return Change(
+            result=_paid_result(paid, "applied"),
+            account=account.with_ledger(referred.ledger),
+            entries=(*redeemed_entries, paid, *referred.entries),
+            profile=_merged_profile(loaded.member, order.customer),
+            claim=_captured_claim(paying.hold, redeemed_entries),
+            partner=referred.partner,  # the referrer earns in the same transaction as the order, or not at all
+        )
+
+    def _referred(
+        self, tenant: Tenant, paying: Paying, before: Account, ledger: Ledger, qualifies: bool, now: datetime
+    ) -> Referred:
+        """The referral bonuses of a first qualifying order (the referee's in this write, the referrer's as partner)."""
+        offered, order = paying.referral, paying.order
+        if offered is None:
+            return Referred(ledger=ledger)
+        if not (offered.applies(before) and qualifies):
+            return Referred(ledger=ledger, recorded=offered.recorded(False, qualifies))
+        offered, counter = self.referrals.allowance(tenant, offered, order.paid_at, paying.version.settings)
+        scope = order_scope(order.order_id)
+        ledger, entries, partner = self.referrals.refer(tenant, offered, counter, ledger, scope, order.paid_at, now)
+        return Referred(ledger=ledger, entries=tuple(entries), partner=partner, recorded=offered.recorded(True))
 
     def _by_code(self, tenant: Tenant, order: PaidOrderIn) -> tuple[PaidOrderIn, HoldRecord | None]:
         """A platform order whose discount code names a hold of this customer redeems that hold's points.
@@ -256,40 +205,38 @@ class OrderService:
         order: PaidOrderIn,
         hold: HoldRecord | None,
         state: OrderState,
-        account: Account,
+        ledger: Ledger,
         program: ProgramSettings,
         now: datetime,
-    ) -> tuple[Account, list[EntryRecord], int]:
+    ) -> tuple[Ledger, list[EntryRecord], int]:
         """Points spent on the order: a hold captured earlier, the hold named now, or a direct spend."""
         if state.redemption:
-            return account, [], state.redemption.points
+            return ledger, [], state.redemption.points
         wanted = order.points_redeemed or (hold.points if hold else 0)
         if hold and wanted > hold.points:
             raise Unprocessable("points_redeemed exceeds the hold", code="hold_exceeded")
         if not wanted:
-            return account, [], 0
-        captured = hold.hold_id if hold and account.active_hold(hold.hold_id, now) else None
+            return ledger, [], 0
+        captured = hold.hold_id if hold and ledger.active_hold(hold.hold_id, now) else None
         if captured:
-            account, movement = capture(account, captured, wanted, now)
+            ledger, movement = capture(ledger, captured, wanted, now)
         elif order.hold_code:  # the platform gave the discount already: take its points, into debt if they are gone
-            account, movement = reverse(account, wanted, now)
+            ledger, movement = reverse(ledger, wanted, now)
             movement = replace(movement, kind="redeem")
         else:  # no hold, or it lapsed before payment: spend directly if the balance and the cap allow
-            if wanted < program.min_redeem_points:
-                raise Unprocessable(f"at least {program.min_redeem_points} points per redemption", code="below_minimum")
-            if wanted > max_redeemable(order.cart, wanted, program):
-                cap = max_redeemable(order.cart, 10**15, program)
-                raise Unprocessable(f"at most {cap} points may pay for this order", code="exceeds_redeem_share")
-            account, movement = spend(account, wanted, now)
+            _check_direct_spend(order.cart, wanted, program)
+            ledger, movement = spend(ledger, wanted, now)
         # only a hold that was really captured is named: a lapsed one stays releasable
-        return account, [self._redeem_entry(account, order.order_id, movement, now, captured)], wanted
-
-    @staticmethod
-    def _redeem_entry(
-        account: Account, order_id: str, movement: Movement, now: datetime, hold_id: str | None
-    ) -> EntryRecord:
-        details = {"hold_id": hold_id} if hold_id else {}
-        return EntryRecord(order_scope(order_id), REDEEM, account.member_id, movement, order_id, now, None, details)
+        entry = EntryRecord(
+            scope=order_scope(order.order_id),
+            key=REDEEM,
+            member_id=ledger.member_id,
+            movement=movement,
+            reference=order.order_id,
+            created_at=now,
+            details=RedeemDetails(hold_id=captured),
+        )
+        return ledger, [entry], wanted
 
     def _after_duplicate(self, tenant: Tenant, order_id: str, dup: Duplicate) -> OrderResult | None:
         state = self.store.load_order(tenant.tenant_id, order_id)
@@ -312,177 +259,84 @@ class OrderService:
         cumulative_minor: int | None = None,
         items: Sequence[Line] | None = None,
     ) -> OrderResult:
-        """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order. With
-        ``cumulative_minor`` (a platform's running total of cash refunded), the refund is what that total adds to
-        the refunds recorded so far, computed on every attempt from fresh state, so that out-of-order or
-        concurrent deliveries never refund twice."""
-
-        def step() -> OrderResult:
-            state = self.store.load_order(tenant.tenant_id, order_id)
-            previous = next((r for r in state.refunds if r.refund_id == refund_id), None)
-            if previous:
-                return _refund_result(previous, "duplicate")
-            amount = amount_minor
-            if cumulative_minor is not None:
-                amount = cumulative_minor - (state.refunds[-1].refunded_minor if state.refunds else 0)
-                if amount <= 0 and state.paid is not None:
-                    return OrderResult("ignored", order_id, state.paid.member_id, reason="nothing_new_refunded")
-            if state.voided:
-                return OrderResult("ignored", order_id, reason="order_cancelled")
-            if state.paid is None:
-                if amount is None:  # cancelled before paid: block a late payment from earning
-                    return self._cancel_unpaid(tenant, state, order_id, event_id, now)
-                raise NotFound(f"order {order_id} was never paid here", code="order_not_found")
-            if state.cancelled:
-                return OrderResult("ignored", order_id, state.paid.member_id, reason="order_cancelled")
-            return self._apply_refund(tenant, state, refund_id, amount, event_id, now, items)
-
-        def duplicate(dup: Duplicate) -> OrderResult | None:
-            state = self.store.load_order(tenant.tenant_id, order_id)
-            previous = next((r for r in state.refunds if r.refund_id == refund_id), None)
-            if previous:
-                return _refund_result(previous, "duplicate")
-            return None  # another refund or the void landed first: recompute from the new state
-
-        return with_retries(self.attempts, step, duplicate)
-
-    def _cancel_unpaid(
-        self, tenant: Tenant, state: OrderState, order_id: str, event_id: str | None, now: datetime
-    ) -> OrderResult:
-        """Void an order never reported paid, so that a late payment earns nothing; points captured for it (a hold
-        captured at checkout) go back to their member in the same write, each piece with its lot's expiry."""
-        redemption = state.redemption
-        if redemption is None:
-            self.store.commit(tenant.tenant_id, Commit("", void_order=order_id))
-            return OrderResult("applied", order_id, reason="cancelled_before_payment")
-        program = tenant.current.settings
-        member = self.store.load_member(tenant.tenant_id, redemption.member_id)
-        account, entries = expire_due(member.account, now)
-        credits = restore_credits(redemption.lots, 0, redemption.points, now, program.restore_grace_days)
-        account, movement = credit(account, "restore", credits, now)
-        entries.append(
-            EntryRecord(order_scope(order_id), CANCEL_RESTORE, redemption.member_id, movement, order_id, now, event_id)
-        )
-        account = bumped(expire_born(account, entries, now), program, now)
-        commit = Commit(redemption.member_id, account, member.account.version, tuple(entries), void_order=order_id)
-        self.store.commit(tenant.tenant_id, commit)
-        return OrderResult(
-            "applied",
-            order_id,
-            redemption.member_id,
-            points_restored=redemption.points,
-            balance=account.balance,
-            reason="cancelled_before_payment",
+        """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order (``OrderRefunds``)."""
+        return self.refunds.refunded(
+            tenant, order_id, refund_id, amount_minor, event_id, now, cumulative_minor=cumulative_minor, items=items
         )
 
-    def _apply_refund(
-        self,
-        tenant: Tenant,
-        state: OrderState,
-        refund_id: str,
-        amount_minor: int | None,
-        event_id: str | None,
-        now: datetime,
-        items: Sequence[Line] | None = None,
-    ) -> OrderResult:
-        assert state.paid is not None
-        record = order_record(state.paid, state)
-        last = state.refunds[-1] if state.refunds else None
-        before = RefundTotals(
-            last.refunded_minor if last else 0,
-            sum(r.reversed_points for r in state.refunds),
-            sum(r.restored_points for r in state.refunds),
-        )
-        grace = int(state.paid.details.get("restore_grace_days", 30))
-        member = self.store.load_member(tenant.tenant_id, record.member_id)
-        account, entries = expire_due(member.account, now)
-        expired = self._expired_earned(tenant, record, member.account, entries, state.paid.movement.seq)
-        cumulative = before.refunded_minor + (amount_minor or 0)
-        returned = state.refunds[-1].returned if state.refunds else ()
-        target, returned = reverse_target(tenant, state.paid, returned, items, cumulative)
-        plan = plan_refund(record, before, amount_minor, now, grace, expired, target)
-        scope, base = order_scope(record.order_id), refund_key(refund_id)
-        if plan.reverse_points:
-            account, movement = reverse(account, plan.reverse_points, now, record.earned_lot_ids)
-            entries.append(
-                EntryRecord(scope, f"{base}#REVERSE", record.member_id, movement, record.order_id, now, event_id)
-            )
-        if plan.restore:
-            account, movement = credit(account, "restore", plan.restore, now)
-            entries.append(
-                EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now, event_id)
-            )
-            account = expire_born(account, entries, now)
-        refunded_now = plan.refunded_minor - before.refunded_minor
-        program = tenant.current.settings
-        month = state.paid.details.get("spend_month") or month_key(record.paid_at, program.timezone)
-        full = plan.refunded_minor == record.cash_paid_minor
-        partner = None
-        if full:
-            account, partner = self.referrals.take_back(tenant, state, base, account, entries, now)
-        account = after_refund(account, program, refunded_now, str(month), now, _gained_of(state.paid), full)
-        account = bumped(account, program, now)
-        refund = RefundRecord(
-            record.order_id,
-            refund_id,
-            record.member_id,
-            amount_minor,
-            plan.refunded_minor,
-            plan.reverse_points,
-            plan.restored_points,
-            now,
-            event_id,
-            record.paid_at,
-            returned=returned,
-        )
-        commit = Commit(record.member_id, account, member.account.version, tuple(entries), refund=refund)
-        if partner is None:
-            self.store.commit(tenant.tenant_id, commit)
-        else:  # the referrer loses the bonus in the same transaction as the refund, or not at all
-            self.store.commit_pair(tenant.tenant_id, commit, partner)
-        return replace(_refund_result(refund, "applied"), balance=account.balance)
 
-    def _expired_earned(
-        self, tenant: Tenant, record: OrderRecord, before: Account, expiring: list[EntryRecord], paid_seq: int
-    ) -> int:
-        """Earned points of the order that expired unspent: in this step's expiry, or earlier ones
-        (read only when one of the order's lots is no longer open)."""
-        own = set(record.earned_lot_ids)
-        changes = [c for entry in expiring for c in entry.movement.lots]
-        if own - {lot.lot_id for lot in before.lots}:
-            changes += self.store.expired_since(tenant.tenant_id, record.member_id, paid_seq)
-        return sum(-c.change for c in changes if c.lot_id in own)
+def _answered(state: OrderState, order: PaidOrderIn) -> OrderResult | None:
+    """The answer when the order needs no write: cancelled before payment, or paid already."""
+    if state.voided:
+        return OrderResult("ignored", order.order_id, reason="order_cancelled")
+    if state.paid:
+        return _paid_result(state.paid, "duplicate")
+    if state.redemption and state.redemption.member_id != order.customer.member_id:
+        raise Unprocessable(
+            "the points redeemed on this order belong to another member", code="redemption_of_another_member"
+        )
+    return None
+
+
+def _check_direct_spend(cart: Cart, wanted: int, program: ProgramSettings) -> None:
+    if wanted < program.min_redeem_points:
+        raise Unprocessable(f"at least {program.min_redeem_points} points per redemption", code="below_minimum")
+    if wanted > max_redeemable(cart, wanted, program):
+        cap = max_redeemable(cart, 10**15, program)
+        raise Unprocessable(f"at most {cap} points may pay for this order", code="exceeds_redeem_share")
 
 
 def _paid_details(
-    order: PaidOrderIn, redeemed: int, earning: Earning, movement: Movement, program: ProgramSettings, version: int
-) -> dict[str, Any]:
-    """What the PAID entry records: every amount a refund needs, and how the points came about (docs/spec.md §3, §8)."""
-    return {
-        "order_id": order.order_id,
-        "currency": order.currency,
-        "total_minor": order.cart.total_minor,
-        "shipping_minor": order.cart.shipping_minor,
-        "tax_minor": order.cart.tax_minor,
-        "points_redeemed": redeemed,
-        "point_value_minor": program.point_value_minor,
-        "earn_rate_bp": earning.rate_bp,
-        "tier": earning.tier,
-        "eligible_minor": earning.eligible_minor,
-        "points_earned": earning.total_points,
-        "rules": list(earning.breakdown),  # which rule gave how many points (docs/spec.md §8)
-        "cash_paid_minor": order.cart.total_minor - redeemed * program.point_value_minor,
-        "paid_at": iso(order.paid_at),
-        "spend_month": month_key(order.paid_at, program.timezone),
-        "program_version": version,
-        "restore_grace_days": program.restore_grace_days,
-        "earned_lot_ids": [c.lot_id for c in movement.lots],
-    }
+    paying: Paying, redeemed: int, earning: Earning, movement: Movement, standing: Standing
+) -> PaidDetails:
+    """What the PAID entry records: every amount a refund needs, and how the points came about (docs/spec.md §3, §8).
+    The lines and the standing the rules saw are kept when a refund by item must recompute (decision 47)."""
+    order, program = paying.order, paying.version.settings
+    by_items = bool(order.cart.lines) and item_points(earning.breakdown, program) != 0
+    return PaidDetails(
+        order_id=order.order_id,
+        currency=order.currency,
+        total_minor=order.cart.total_minor,
+        shipping_minor=order.cart.shipping_minor,
+        tax_minor=order.cart.tax_minor,
+        points_redeemed=redeemed,
+        point_value_minor=program.point_value_minor,
+        earn_rate_bp=earning.rate_bp,
+        tier=earning.tier,
+        eligible_minor=earning.eligible_minor,
+        points_earned=earning.total_points,
+        rules=tuple(earning.breakdown),
+        cash_paid_minor=order.cart.total_minor - redeemed * program.point_value_minor,
+        paid_at=order.paid_at,
+        spend_month=month_key(order.paid_at, program.timezone),
+        program_version=paying.version.version,
+        restore_grace_days=program.restore_grace_days,
+        earned_lot_ids=tuple(c.lot_id for c in movement.lots),
+        lines=order.cart.lines if by_items else (),
+        standing=standing if by_items else None,
+    )
+
+
+def _paid_entry(paying: Paying, member_id: str, movement: Movement, details: PaidDetails, now: datetime) -> EntryRecord:
+    """The PAID entry, a row of the tenant's paid orders for the ABC analysis (the ``abc_paid`` index)."""
+    order = paying.order
+    return EntryRecord(
+        scope=order_scope(order.order_id),
+        key=PAID,
+        member_id=member_id,
+        movement=movement,
+        reference=order.order_id,
+        created_at=now,
+        event_id=paying.event_id,
+        details=details,
+        paid_index=PaidIndex(order_id=order.order_id, paid_at=details.paid_at, cash_minor=details.cash_paid_minor),
+    )
 
 
 def _captured_claim(hold: HoldRecord | None, redeemed: list[EntryRecord]) -> OrderHoldClaim | None:
     """A hold captured by the paid order itself ends the order's checkout as a capture would (decision 58)."""
-    if hold is None or not any(entry.details.get("hold_id") == hold.hold_id for entry in redeemed):
+    captured = any(isinstance(e.details, RedeemDetails) and e.details.hold_id for e in redeemed)
+    if hold is None or not captured:
         return None
     return OrderHoldClaim(hold.order_id, hold.hold_id, hold.member_id, hold.expires_at, "captured")
 
@@ -496,33 +350,18 @@ def _code_charge(order: PaidOrderIn, redeemed: list[EntryRecord]) -> str | None:
     return "hold_code_into_debt" if any(e.movement.debt_change > 0 for e in redeemed) else None
 
 
-def _gained(before: Account, after: Account) -> dict[str, Any]:
-    """What the order did to the standing (``shared.standing.Gained``), for its refund to undo."""
-    started = after.boost_until if after.boost_until != before.boost_until else None
-    return {"tier_before": before.tier, "boost_started_until": iso(started) if started else None}
-
-
-def _gained_of(paid: EntryRecord) -> Gained | None:
-    d = paid.details
-    if "tier_before" not in d:  # recorded before orders kept it
-        return None
-    started = d.get("boost_started_until")
-    return Gained(tier_before=d["tier_before"], boost_until=parse_ts(started) if started else None)
+def _gained(before: Account, after: Account) -> Gained:
+    """What the order did to the standing, for its refund to undo."""
+    started = after.standing.boost_until
+    return Gained(
+        tier_before=before.standing.tier,
+        boost_until=started if started != before.standing.boost_until else None,
+    )
 
 
 def _check_redeem_value(points: int, point_value_minor: int, total_minor: int) -> None:
     if points * point_value_minor > total_minor:
         raise Unprocessable("points_redeemed are worth more than the order total", code="redeem_exceeds_total")
-
-
-def _refund_result(refund: RefundRecord, status: str) -> OrderResult:
-    return OrderResult(
-        status,
-        refund.order_id,
-        refund.member_id,
-        points_reversed=refund.reversed_points,
-        points_restored=refund.restored_points,
-    )
 
 
 __all__ = ["CustomerIn", "LotChange", "OrderResult", "OrderService", "PaidOrderIn"]

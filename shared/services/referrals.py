@@ -13,12 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from shared.account import Account
+from shared.entry_details import EntryDetails, RefereeDetails, ReferrerDetails
 from shared.keys import REFEREE, REFERRAL_PREFIX, REFERRER, REFUND_PREFIX, order_of, referrals_month_key
-from shared.ledger import Account, Movement, credit, reverse
+from shared.ledger import Ledger, Movement, credit, reverse
 from shared.program import ProgramSettings
-from shared.records import Commit, CounterRecord, EntryRecord, OrderState
+from shared.records import CounterRecord, EntryRecord, OrderState
 from shared.referral import bonus, contact_key, normalize
-from shared.services.store import LedgerStore, bumped, expire_born, expire_due
+from shared.services.member_write import Change, MemberWrite, Partner
+from shared.services.store import LedgerStore
 from shared.standing import month_key
 from shared.tenants import Tenant
 
@@ -35,7 +38,7 @@ class ReferralIn:
 
     def applies(self, before: Account) -> bool:
         """Only the customer's first paid order earns the referral (``paid_orders`` before this one)."""
-        return self.referrer_id is not None and before.paid_orders == 0
+        return self.referrer_id is not None and before.standing.paid_orders == 0
 
     def recorded(self, applied: bool, qualifies: bool = True) -> dict[str, Any]:
         """What the PAID entry keeps about the code."""
@@ -60,8 +63,9 @@ class Referee:
 
 
 class Referrals:
-    def __init__(self, store: LedgerStore) -> None:
+    def __init__(self, store: LedgerStore, writes: MemberWrite) -> None:
         self.store = store
+        self.writes = writes
 
     def resolve(
         self, tenant: Tenant, given: str | None, referee: Referee, program: ProgramSettings
@@ -106,57 +110,68 @@ class Referrals:
         tenant: Tenant,
         referral: ReferralIn,
         counter: CounterRecord | None,
-        account: Account,
-        entries: list[EntryRecord],
+        ledger: Ledger,
         scope: str,
         paid_at: datetime,
         now: datetime,
-    ) -> tuple[Account, Commit | None]:
-        """The referee's bonus (appended to ``entries``) and the referrer's commit (with the month's counter)."""
+    ) -> tuple[Ledger, list[EntryRecord], Partner | None]:
+        """The referee's bonus (its ledger and entry) and the referrer's change (with the month's counter)."""
         assert referral.referrer_id is not None
         program = tenant.program_at(paid_at).settings
         order_id = order_of(scope)
+        entries: list[EntryRecord] = []
         granted = bonus(referral.referee_points, paid_at, program)
         if granted:
-            account, movement = credit(account, "referral", granted, now)
-            details = {"referrer_id": referral.referrer_id, "code": referral.code}
-            entries.append(EntryRecord(scope, REFEREE, account.member_id, movement, order_id, now, None, details))
+            ledger, movement = credit(ledger, "referral", granted, now)
+            details = RefereeDetails(referrer_id=referral.referrer_id, code=referral.code)
+            entries.append(_entry(scope, REFEREE, ledger.member_id, movement, order_id, now, details))
         reward = bonus(referral.referrer_points, paid_at, program)
         if not reward:
-            return account, None
-        referrer = self.store.load_member(tenant.tenant_id, referral.referrer_id)
-        r_account, r_entries = expire_due(referrer.account, now)
-        r_account, movement = credit(r_account, "referral", reward, now)
-        details = {"referee_id": account.member_id, "order_id": order_id}
-        r_entries.append(EntryRecord(scope, REFERRER, referral.referrer_id, movement, order_id, now, None, details))
-        r_account = bumped(expire_born(r_account, r_entries, now), tenant.current.settings, now)
-        commit = Commit(referral.referrer_id, r_account, referrer.account.version, tuple(r_entries), counter=counter)
-        return account, commit
+            return ledger, entries, None
+        referrer = self.writes.load(tenant, referral.referrer_id, now)
+        r_ledger, movement = credit(referrer.account.ledger, "referral", reward, now)
+        details_r = ReferrerDetails(referee_id=ledger.member_id, order_id=order_id)
+        entry = _entry(scope, REFERRER, referral.referrer_id, movement, order_id, now, details_r)
+        change: Change[None] = Change(None, referrer.account.with_ledger(r_ledger), (entry,), counter=counter)
+        return ledger, entries, Partner(referrer, change)
 
     def take_back(
-        self, tenant: Tenant, state: OrderState, base: str, account: Account, entries: list[EntryRecord], now: datetime
-    ) -> tuple[Account, Commit | None]:
-        """On the full refund or cancellation of a referee's first order: reverse the referee's bonus (appended to
-        ``entries``) and return the referrer's reversal as a commit. Once per order, whatever refunds follow."""
+        self, tenant: Tenant, state: OrderState, base: str, ledger: Ledger, now: datetime
+    ) -> tuple[Ledger, list[EntryRecord], Partner | None]:
+        """On the full refund or cancellation of a referee's first order: reverse the referee's bonus (its ledger and
+        entry) and the referrer's as a partner change. Once per order, whatever refunds follow."""
         given = {e.key: e for e in state.referral if e.key.startswith(REFERRAL_PREFIX)}
         if not given or any(e.key.startswith(REFUND_PREFIX) for e in state.referral):
-            return account, None
+            return ledger, [], None
+        entries: list[EntryRecord] = []
         referee = given.get(REFEREE)
         if referee is not None:
-            account, entry = _reversal(account, referee, base, now)
+            ledger, entry = _reversal(ledger, referee, base, now)
             entries.append(entry)
         referrer_entry = given.get(REFERRER)
         if referrer_entry is None:
-            return account, None
-        referrer = self.store.load_member(tenant.tenant_id, referrer_entry.member_id)
-        r_account, r_entries = expire_due(referrer.account, now)
-        r_account, entry = _reversal(r_account, referrer_entry, base, now)
-        r_entries.append(entry)
-        r_account = bumped(r_account, tenant.current.settings, now)
-        return account, Commit(referrer_entry.member_id, r_account, referrer.account.version, tuple(r_entries))
+            return ledger, entries, None
+        referrer = self.writes.load(tenant, referrer_entry.member_id, now)
+        r_ledger, entry = _reversal(referrer.account.ledger, referrer_entry, base, now)
+        change: Change[None] = Change(None, referrer.account.with_ledger(r_ledger), (entry,))
+        return ledger, entries, Partner(referrer, change)
 
 
-def _reversal(account: Account, given: EntryRecord, base: str, now: datetime) -> tuple[Account, EntryRecord]:
+def _entry(
+    scope: str, key: str, member_id: str, movement: Movement, order_id: str, now: datetime, details: EntryDetails
+) -> EntryRecord:
+    return EntryRecord(
+        scope=scope,
+        key=key,
+        member_id=member_id,
+        movement=movement,
+        reference=order_id,
+        created_at=now,
+        details=details,
+    )
+
+
+def _reversal(ledger: Ledger, given: EntryRecord, base: str, now: datetime) -> tuple[Ledger, EntryRecord]:
     """Take a referral bonus back from its own lot first, then other points, then as debt. A bonus whose lot has
     expired is not taken again (the member lost it already), like an order's expired points."""
     lot_ids = [change.lot_id for change in given.movement.lots]
@@ -164,12 +179,12 @@ def _reversal(account: Account, given: EntryRecord, base: str, now: datetime) ->
     points = given.movement.delta if len(live) == len(given.movement.lots) else sum(live)
     key = f"{base}#{given.key}"
     if points > 0:
-        account, movement = reverse(account, points, now, lot_ids)
+        ledger, movement = reverse(ledger, points, now, lot_ids)
     else:
-        account, movement = _nothing(account)
-    return account, EntryRecord(given.scope, key, given.member_id, movement, given.reference, now, None)
+        ledger, movement = _nothing(ledger)
+    return ledger, EntryRecord(given.scope, key, given.member_id, movement, given.reference, now, None)
 
 
-def _nothing(account: Account) -> tuple[Account, Movement]:
-    seq = account.seq + 1
-    return replace(account, seq=seq), Movement("reverse", 0, seq, account.balance)
+def _nothing(ledger: Ledger) -> tuple[Ledger, Movement]:
+    seq = ledger.seq + 1
+    return replace(ledger, seq=seq), Movement("reverse", 0, seq, ledger.balance)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.account import Account
 from shared.keys import NOTIFY_PREFIX
-from shared.ledger import Account
 from shared.notify.messages import Reminder, email_data, sms_text, staff_call
 from shared.observability import logger, metrics, redact
 from shared.ports import Delivery, Notifier
@@ -87,10 +87,12 @@ class ReminderService:
     ) -> None:
         """Move the watermark past what was handled and set the next wake-up (conditional on the version)."""
         waits = [s.retry_at for s in steps if s.retry_at is not None]
-        future = next_remind_at(replace(account, reminded_through=now), program.reminders, zone, now)
-        through = account.reminded_through if waits else now
+        future = next_remind_at(account.with_wakeups(reminded_through=now), program.reminders, zone, now)
+        through = account.wakeups.reminded_through if waits else now
         remind_at = min([*waits, *([future] if future else [])], default=None)
-        updated = replace(account, version=account.version + 1, reminded_through=through, remind_at=remind_at)
+        updated = replace(
+            account.with_wakeups(reminded_through=through, remind_at=remind_at), version=account.version + 1
+        )
         self.store.commit(tenant.tenant_id, Commit(account.member_id, updated, account.version))
 
     # -- one message ----------------------------------------------------------------------------
@@ -156,7 +158,7 @@ class ReminderService:
             msg.points,
             "sending",
             1,
-            member.account.seq,
+            member.account.ledger.seq,
             now,
             now,
         )

@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from shared.account import Account
 from shared.errors import Transient
 from shared.keys import expire_key, member_scope
-from shared.ledger import Account, LotChange, expire
+from shared.ledger import LotChange, expire
 from shared.ports import Duplicate, VersionConflict
 from shared.program import ProgramSettings
 from shared.records import (
@@ -59,22 +60,24 @@ def bumped(account: Account, program: ProgramSettings, now: datetime) -> Account
     """The account as it will be written: next version, the reminder wake-up its lots now call for, and the tier
     review its standing calls for."""
     zone = ZoneInfo(program.timezone)
-    return replace(
-        account,
-        version=account.version + 1,
+    wakeups = replace(
+        account.wakeups,
         remind_at=next_remind_at(account, program.reminders, zone, now),
         tier_review_at=next_review(account, program, now),
     )
+    return replace(account, version=account.version + 1, wakeups=wakeups)
 
 
 def expire_due(account: Account, now: datetime) -> tuple[Account, list[EntryRecord]]:
     """Every write first removes lots past their expiry (one ``expire`` entry in the member's own
     partition), so each entry's balance_after agrees with what the member view shows."""
-    updated, movement = expire(account, now)
+    ledger, movement = expire(account.ledger, now)
     if movement is None:
         return account, []
     key = expire_key(movement.seq)
-    return updated, [EntryRecord(member_scope(account.member_id), key, account.member_id, movement, "expiry", now)]
+    return account.with_ledger(ledger), [
+        EntryRecord(member_scope(account.member_id), key, account.member_id, movement, "expiry", now)
+    ]
 
 
 def expire_born(account: Account, entries: list[EntryRecord], now: datetime) -> Account:

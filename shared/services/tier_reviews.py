@@ -9,7 +9,6 @@ commit and the claim loses that e-mail: the tier is right either way).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -39,11 +38,11 @@ class TierReviewService:
 
     @staticmethod
     def _review(tenant: Tenant, loaded: Loaded, now: datetime) -> Change[tuple[MemberOutcome, Review | None]]:
-        at = loaded.member.account.tier_review_at
+        at = loaded.member.account.wakeups.tier_review_at
         if at is None or at > now:
             return Change((MemberOutcome(), None))  # the index was behind: another run reviewed this member already
-        result = review(loaded.account, tenant.current.settings, now)
-        account = replace(loaded.account, tier=result.tier, tier_review_at=None)
+        result = review(loaded.account.standing, tenant.current.settings, now)
+        account = loaded.account.with_standing(tier=result.tier).with_wakeups(tier_review_at=None)
         return Change((MemberOutcome(changed=result.downgraded), result), account)
 
     def _mail(self, tenant: Tenant, member: Member, result: Review, now: datetime) -> Step:

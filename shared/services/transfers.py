@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.clock import iso
+from shared.entry_details import TransferDetails
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
-from shared.keys import transfer_month_key, transfer_scope
+from shared.keys import TRANSFER_IN, TRANSFER_OUT, transfer_month_key, transfer_scope
 from shared.ports import Duplicate
 from shared.program import ProgramSettings
-from shared.records import Commit, CounterRecord, EntryRecord, Member
-from shared.services.store import LedgerStore, bumped, expire_due, with_retries
+from shared.records import CounterRecord, EntryRecord
+from shared.services.member_write import Change, Loaded, MemberWrite, Partner
+from shared.services.store import LedgerStore
 from shared.standing import month_key
 from shared.tenants import Tenant
 from shared.transfers import move_points
@@ -47,87 +49,33 @@ class TransferResult:
 class TransferService:
     def __init__(self, store: LedgerStore, attempts: int) -> None:
         self.store = store
-        self.attempts = attempts
+        self.writes = MemberWrite(store, attempts)
 
     def transfer(self, tenant: Tenant, request: TransferIn, now: datetime) -> TransferResult:
         program = tenant.program_at(now).settings
         tid = tenant.tenant_id
 
-        def step() -> TransferResult:
+        def step(sender: Loaded) -> Change[TransferResult]:
             done = self.store.entries(tid, transfer_scope(request.transfer_id))
             if done:  # a retry: answer the first result, whatever changed since (even the settings)
-                return _recorded(done, request)
+                return Change(_recorded(done, request))
             _check_allowed(program, request)
-            sender = self._member(tid, request.from_member_id, "member_not_found", "sender")
-            recipient = self._member(tid, request.to_member_id, "recipient_not_found", "recipient")
+            if not sender.member.exists:
+                raise NotFound("no such sender", code="member_not_found")
+            recipient = self.writes.load(tenant, request.to_member_id, now)
+            if not recipient.member.exists:
+                raise NotFound("no such recipient", code="recipient_not_found")
             month = month_key(now, program.timezone)
             counter = self._counted(tid, program, request, month)
-            return self._apply(tenant, request, (sender, recipient), counter, month, now)
+            return _moved(
+                request, sender, recipient, counter, month, timedelta(days=program.transfer.min_lot_age_days), now
+            )
 
         def duplicate(_: Duplicate) -> TransferResult | None:
             done = self.store.entries(tid, transfer_scope(request.transfer_id))
             return _recorded(done, request) if done else None
 
-        return with_retries(self.attempts, step, duplicate)
-
-    def _apply(
-        self,
-        tenant: Tenant,
-        request: TransferIn,
-        members: tuple[Member, Member],
-        counter: CounterRecord,
-        month: str,
-        now: datetime,
-    ) -> TransferResult:
-        """Move the points and write both sides in one transaction (a stale read loses its version condition)."""
-        sender, recipient = members
-        min_age = timedelta(days=tenant.program_at(now).settings.transfer.min_lot_age_days)
-        s_acc, s_expired = expire_due(sender.account, now)
-        r_acc, r_expired = expire_due(recipient.account, now)
-        s_acc, out, r_acc, incoming = move_points(s_acc, r_acc, request.points, now, min_lot_age=min_age)
-        details = {
-            "transfer_id": request.transfer_id,
-            "from_member_id": request.from_member_id,
-            "to_member_id": request.to_member_id,
-            "points": request.points,
-            "month": month,
-        }
-        entries = [
-            EntryRecord(
-                scope=transfer_scope(request.transfer_id),
-                key=key,
-                member_id=member.account.member_id,
-                movement=movement,
-                reference=request.transfer_id,
-                created_at=now,
-                details=details,
-            )
-            for key, member, movement in (("OUT", sender, out), ("IN", recipient, incoming))
-        ]
-        current = tenant.current.settings
-        self.store.commit_pair(
-            tenant.tenant_id,
-            Commit(
-                member_id=request.from_member_id,
-                account=bumped(s_acc, current, now),
-                expected_version=sender.account.version,
-                entries=(*s_expired, entries[0]),
-                counter=counter,
-            ),
-            Commit(
-                member_id=request.to_member_id,
-                account=bumped(r_acc, current, now),
-                expected_version=recipient.account.version,
-                entries=(*r_expired, entries[1]),
-            ),
-        )
-        return _recorded(entries, request, "applied")
-
-    def _member(self, tenant_id: str, member_id: str, code: str, role: str) -> Member:
-        member = self.store.load_member(tenant_id, member_id)
-        if not member.exists:
-            raise NotFound(f"no such {role}", code=code)
-        return member
+        return self.writes.apply(tenant, request.from_member_id, step, now, on_duplicate=duplicate)
 
     def _counted(self, tenant_id: str, program: ProgramSettings, request: TransferIn, month: str) -> CounterRecord:
         """The sender's points sent this month with this transfer added, within the monthly limit."""
@@ -142,6 +90,46 @@ class TransferService:
         return CounterRecord(request.from_member_id, key, (sent or 0) + request.points, sent)
 
 
+def _moved(
+    request: TransferIn,
+    sender: Loaded,
+    recipient: Loaded,
+    counter: CounterRecord,
+    month: str,
+    min_lot_age: timedelta,
+    now: datetime,
+) -> Change[TransferResult]:
+    """Move the points: the sender's change with the recipient's as its partner, one transaction."""
+    s_ledger, out, r_ledger, incoming = move_points(
+        sender.account.ledger, recipient.account.ledger, request.points, now, min_lot_age=min_lot_age
+    )
+    details = TransferDetails(
+        transfer_id=request.transfer_id,
+        from_member_id=request.from_member_id,
+        to_member_id=request.to_member_id,
+        points=request.points,
+        month=month,
+    )
+    entries = [
+        EntryRecord(
+            scope=transfer_scope(request.transfer_id),
+            key=key,
+            member_id=member_id,
+            movement=movement,
+            reference=request.transfer_id,
+            created_at=now,
+            details=details,
+        )
+        for key, member_id, movement in (
+            (TRANSFER_OUT, request.from_member_id, out),
+            (TRANSFER_IN, request.to_member_id, incoming),
+        )
+    ]
+    partner = Partner(recipient, Change(None, recipient.account.with_ledger(r_ledger), (entries[1],)))
+    result = _recorded(entries, request, "applied")
+    return Change(result, sender.account.with_ledger(s_ledger), (entries[0],), counter=counter, partner=partner)
+
+
 def _check_allowed(program: ProgramSettings, request: TransferIn) -> None:
     if not program.transfer.enabled:
         raise Forbidden("transfers are not enabled in this program", code="transfers_disabled")
@@ -151,10 +139,11 @@ def _check_allowed(program: ProgramSettings, request: TransferIn) -> None:
 
 def _recorded(entries: list[EntryRecord], request: TransferIn, status: str = "duplicate") -> TransferResult:
     """The result as written (a retry with the same transfer_id must name the same transfer, or it is a 409)."""
-    out = next(e for e in entries if e.key == "OUT")
-    incoming = next(e for e in entries if e.key == "IN")
+    out = next(e for e in entries if e.key == TRANSFER_OUT)
+    incoming = next(e for e in entries if e.key == TRANSFER_IN)
     d = out.details
-    if (d["from_member_id"], d["to_member_id"], d["points"]) != (
+    assert isinstance(d, TransferDetails)
+    if (d.from_member_id, d.to_member_id, d.points) != (
         request.from_member_id,
         request.to_member_id,
         request.points,
@@ -170,5 +159,5 @@ def _recorded(entries: list[EntryRecord], request: TransferIn, status: str = "du
         lots,
         out.movement.balance_after,
         incoming.movement.balance_after,
-        str(d["month"]),
+        d.month,
     )

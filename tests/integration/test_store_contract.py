@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from shared import clock
+from shared.account import Account
 from shared.dal.memory_store import MemoryLedgerStore
+from shared.entry_details import PaidDetails, RedeemDetails
 from shared.errors import BadRequest
 from shared.keys import (
     HOLD,
@@ -34,7 +36,7 @@ from shared.keys import (
     transfer_month_key,
     transfer_scope,
 )
-from shared.ledger import Account, Hold, Lot, LotChange, Movement
+from shared.ledger import Hold, Lot, LotChange, Movement
 from shared.orders import Returned
 from shared.ports import Duplicate, VersionConflict
 from shared.records import (
@@ -46,11 +48,14 @@ from shared.records import (
     MemberKey,
     NotificationRecord,
     OrderHoldClaim,
+    PaidIndex,
     PaidRow,
     Profile,
     RefundRecord,
 )
 from shared.referral import code_of
+from shared.standing import Gained
+from tests.accounts import account as new_account
 
 T = "shop"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # whole seconds: the table keeps no more
@@ -76,12 +81,24 @@ def store(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def account(member_id: str = "m1", version: int = 1, points: int = 100, **fields: Any) -> Account:
     lot = Lot("1", points, points, "order", NOW, NOW, NOW + YEAR)
-    return Account(member_id=member_id, version=version, seq=1, lots=(lot,), **fields)
+    return new_account(member_id, version=version, seq=1, lots=(lot,), **fields)
 
 
-def entry(scope: str, key: str, member_id: str = "m1", seq: int = 1, delta: int = 100, **details: Any) -> EntryRecord:
+def entry(scope: str, key: str, member_id: str = "m1", seq: int = 1, delta: int = 100, **fields: Any) -> EntryRecord:
     movement = Movement("earn", delta, seq, delta, (LotChange(str(seq), delta, NOW + YEAR),))
-    return EntryRecord(scope, key, member_id, movement, "ref", NOW, None, details)
+    return EntryRecord(scope, key, member_id, movement, "ref", NOW, None, **fields)
+
+
+def paid_entry(order_id: str, cash_paid_minor: int) -> EntryRecord:
+    """An order's PAID entry with its record and its row of the paid-orders index."""
+    details = PaidDetails(
+        order_id=order_id, currency="USD", total_minor=cash_paid_minor, shipping_minor=0, tax_minor=0,
+        points_redeemed=0, point_value_minor=1, earn_rate_bp=500, tier=None, eligible_minor=cash_paid_minor,
+        points_earned=100, rules=({"rule": "base", "points": 100},), cash_paid_minor=cash_paid_minor, paid_at=NOW,
+        spend_month="2027-01", program_version=1, earned_lot_ids=("1",), gained=Gained(tier_before=None, boost_until=None),
+    )  # fmt: skip
+    index = PaidIndex(order_id=order_id, paid_at=NOW, cash_minor=cash_paid_minor)
+    return entry(order_scope(order_id), PAID, details=details, paid_index=index)
 
 
 def claim(hold_id: str, member_id: str, status: str = "active", ttl: timedelta = MINUTES_15) -> Commit:
@@ -110,7 +127,7 @@ def notice(status: str = "sending", attempts: int = 1, seq: int = 7) -> Notifica
 
 def test_unknown_member_loads_as_an_empty_account(store: Any) -> None:
     # Given nothing stored / When an unknown member is loaded / Then an empty account, no profile, not existing
-    assert store.load_member(T, "nobody") == Member(Account("nobody"), None, False)
+    assert store.load_member(T, "nobody") == Member(Account.new("nobody"), None, False)
 
 
 def test_committed_account_reads_back_as_written(store: Any) -> None:
@@ -129,7 +146,7 @@ def test_committed_account_reads_back_as_written(store: Any) -> None:
     assert store.load_member(T, "m1") == Member(written, None, True)
     assert store.load_members([MemberKey(T, "m1"), MemberKey(T, "m2")]) == {
         MemberKey(T, "m1"): Member(written, None, True),
-        MemberKey(T, "m2"): Member(Account("m2"), None, False),
+        MemberKey(T, "m2"): Member(Account.new("m2"), None, False),
     }
 
 
@@ -215,7 +232,7 @@ def test_a_profile_write_is_a_patch_of_the_fields_it_names(store: Any) -> None:
     # Then every field written stays; channels never stored are on, the opt-out is kept
     consent = {"email": True, "sms": False, "call": True}
     assert store.load_member(T, "m1") == Member(
-        Account("m1"), Profile("m1", "a@example.com", "+15550001", "Ann", None, consent), True
+        Account.new("m1"), Profile("m1", "a@example.com", "+15550001", "Ann", None, consent), True
     )
     assert store.find_members(T, email="a@example.com") == ["m1"]
     assert store.find_members(T, phone="+15550001") == ["m1"]
@@ -228,8 +245,8 @@ def test_a_profile_write_is_a_patch_of_the_fields_it_names(store: Any) -> None:
 
 def test_order_state_gathers_paid_redemption_refunds_and_referral(store: Any) -> None:
     scope = order_scope("o1")
-    paid = entry(scope, PAID, order_id="o1", paid_at=clock.iso(NOW), cash_paid_minor=1000)
-    redeem = replace(entry(scope, REDEEM, seq=2, delta=-20), details={"hold_id": "h1"})
+    paid = paid_entry("o1", 1000)
+    redeem = entry(scope, REDEEM, seq=2, delta=-20, details=RedeemDetails(hold_id="h1"))
     bonus = entry(scope, REFEREE, seq=3, delta=5)
     late = RefundRecord("o1", "r2", "m1", 300, 800, 3, 1, NOW - YEAR, returned=(Returned("A", 1, 300),))
     early = RefundRecord("o1", "r1", "m1", 500, 500, 5, 2, NOW - YEAR, order_paid_at=NOW)
@@ -306,7 +323,7 @@ def test_an_expired_claim_is_takeable_and_the_members_own_is_replaceable(store: 
 
 def test_the_abc_analysis_reads_paid_orders_and_their_refunds_of_a_period(store: Any) -> None:
     # Given an order paid at NOW (its PAID entry carries the cash paid) and a refund of it, and a class A member
-    paid = entry(order_scope("o1"), PAID, order_id="o1", paid_at=clock.iso(NOW), cash_paid_minor=1000)
+    paid = paid_entry("o1", 1000)
     refund = RefundRecord("o1", "r1", "m1", 400, 400, 2, 0, NOW, order_paid_at=NOW)
     store.commit(T, Commit("m1", account(abc_class="A"), 0, (paid,), refund=refund))
     store.commit(T, Commit("m2", account("m2", abc_class="B"), 0))
@@ -331,7 +348,7 @@ def test_due_pages_the_members_of_a_shard_oldest_first(store: Any) -> None:
     shard, (a, b, c, later) = same_shard(4)
     for member_id, hours in ((a, -1), (b, -3), (c, -2), (later, 1)):
         lot = Lot("1", 5, 5, "order", NOW - YEAR, NOW - YEAR, NOW + timedelta(hours=hours))
-        store.commit(T, Commit(member_id, Account(member_id=member_id, version=1, seq=1, lots=(lot,)), 0))
+        store.commit(T, Commit(member_id, new_account(member_id, version=1, seq=1, lots=(lot,)), 0))
     # When the expiry job reads the shard two at a time
     first = store.due("expiry", shard, NOW, None, 2)
     second = store.due("expiry", shard, NOW, first.cursor, 2)

@@ -99,7 +99,7 @@ class CheckoutMachine(RuleBasedStateMachine):
     def at_most_one_open_hold_per_order(self) -> None:
         if not hasattr(self, "tenant"):
             return
-        accounts = [container().store.load_member("till", m).account for m in MEMBERS]
+        accounts = [container().store.load_member("till", m).account.ledger for m in MEMBERS]
         open_orders = [h.order_id for account in accounts for h in account.holds if h.active(self.now)]
         assert len(open_orders) == len(set(open_orders))
         assert set(open_orders) == {order_id for order_id in ORDERS if self._open(order_id) is not None}

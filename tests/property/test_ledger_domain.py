@@ -1,7 +1,7 @@
 """docs/spec.md §3 invariants of the pure ledger (shared/ledger.py, shared/orders.py), no AWS: many examples.
 
 A state machine applies random credits (pending or not, short or long lived), spends, holds, captures,
-releases, reversals, expiry runs and clock moves to one Account, keeping every Movement as the history.
+releases, reversals, expiry runs and clock moves to one Ledger, keeping every Movement as the history.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from shared.errors import AppError, InsufficientPoints
 from shared.ledger import (
     MAX_OPEN_HOLDS,
-    Account,
     Credit,
     Hold,
+    Ledger,
     LotChange,
     Movement,
     capture,
@@ -39,13 +39,13 @@ DAY = timedelta(days=1)
 class AccountMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.account = Account("m1")
+        self.account = Ledger("m1")
         self.now = T0
         self.movements: list[Movement] = []
         self.holds: dict[str, Hold] = {}  # placed and neither captured nor released
         self.next_id = 0
 
-    def apply(self, result: tuple[Account, Movement]) -> Movement:
+    def apply(self, result: tuple[Ledger, Movement]) -> Movement:
         self.account, movement = result
         self.movements.append(movement)
         return movement

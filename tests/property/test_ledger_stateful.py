@@ -46,10 +46,11 @@ from hypothesis.stateful import (
 )
 
 from shared import clock
+from shared.account import Account
 from shared.container import container
 from shared.errors import AppError
 from shared.keys import member_pk, shard_of
-from shared.ledger import MAX_OPEN_HOLDS, Account
+from shared.ledger import MAX_OPEN_HOLDS
 from shared.money import points_for, share_floor
 from shared.orders import unitemised_target
 from shared.records import EntryRecord
@@ -270,7 +271,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def assert_answer_is_the_view(self, member_id: str, result: OrderResult) -> None:
         """The balance an applied event answers is what the member view shows right after (issue 12 item 8)."""
-        assert result.balance == self.account(member_id).balances(self.now).balance, result
+        assert result.balance == self.account(member_id).ledger.balances(self.now).balance, result
 
     def paid_at(self, late: str) -> datetime:
         """When an order was paid: now, or reported late (within the lot lifetime, or past it: lots born expired)."""
@@ -301,10 +302,10 @@ class LedgerMachine(RuleBasedStateMachine):
         item_points = 0
         if self.rules_on:  # the rules' lines add up to what was earned, and the first is the §2 formula at a rate
             details = container().orders.store.load_order("prop", request.order_id).paid.details  # type: ignore[union-attr]
-            assert result.points_earned == sum(line["points"] for line in details["rules"]), details
-            first = details["rules"][0]
+            assert result.points_earned == sum(line["points"] for line in details.rules), details
+            first = details.rules[0]
             assert first["points"] == (points_for(eligible, first["rate_bp"], POINT_VALUE) if "rate_bp" in first else 0)
-            item_points = sum(line["points"] for line in details["rules"] if line["rule"] in ("combo", "category"))
+            item_points = sum(line["points"] for line in details.rules if line["rule"] in ("combo", "category"))
         else:
             assert result.points_earned == points_for(eligible, RATE_BP, POINT_VALUE), result
         member_id = request.customer.member_id
@@ -358,12 +359,12 @@ class LedgerMachine(RuleBasedStateMachine):
         started while it still runs (issue 13 items 4 and 5)."""
         account = self.account(order.member_id)
         program = self.tenant.current.settings
-        reached = tier_for(program, Standing(spend_minor=account.lifetime_spend_minor))
-        assert account.tier == (reached.name if reached else None), account
+        reached = tier_for(program, Standing(spend_minor=account.standing.lifetime_spend_minor))
+        assert account.standing.tier == (reached.name if reached else None), account
         paid = container().orders.store.load_order("prop", order.order_id).paid
-        started = paid.details.get("boost_started_until") if paid else None
+        started = paid.details.gained.boost_until if paid and paid.details.gained else None
         if full and started:
-            assert account.boost_until != clock.parse_ts(started), account
+            assert account.standing.boost_until != started, account
 
     def expired_earned(self, order: OrderModel) -> int:
         """Points of the order's own lots removed by expire entries (read back from the history)."""
@@ -424,7 +425,7 @@ class LedgerMachine(RuleBasedStateMachine):
         points = self.points_around_available(member_id, percent)
         cart = Cart(points * POINT_VALUE * 2) if with_cart else None  # the 50 % share allows exactly `points`
         account = self.seen[member_id][0]
-        too_many = len([h for h in account.holds if h.active(self.now)]) >= MAX_OPEN_HOLDS
+        too_many = len([h for h in account.ledger.holds if h.active(self.now)]) >= MAX_OPEN_HOLDS
         result: list[HoldResult] = []
         # When the points are held
         refused = self.expect_refused(
@@ -608,7 +609,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "cancelled_before_payment",
             hold.captured,
         ), result
-        assert result.balance == self.account(hold.member_id).balances(self.now).balance, result
+        assert result.balance == self.account(hold.member_id).ledger.balances(self.now).balance, result
         self.balance[hold.member_id] += hold.captured
         hold.status = "voided"
 
@@ -731,23 +732,23 @@ class LedgerMachine(RuleBasedStateMachine):
                 history = self.history(member_id)
                 assert history[: len(known)] == known, "an entry changed"
             else:
-                added = account.seq - (known[-1].movement.seq if known else 0)
+                added = account.ledger.seq - (known[-1].movement.seq if known else 0)
                 assert added >= 0, "the entry sequence went back"
                 history = known + (self.history(member_id, newest=added) if added else [])
             self.histories[member_id] = history
             self.seen[member_id] = (account, self.entry_count(member_id))
             assert self.seen[member_id][1] == len(history), "an entry outside the account's sequence"
         account, history = self.seen[member_id][0], self.histories[member_id]
-        balances = account.balances(now)
-        lots = account.lots
+        balances = account.ledger.balances(now)
+        lots = account.ledger.lots
         spendable = sum(lot.remaining for lot in lots if lot.available_at <= now < lot.expires_at)
         pending = sum(lot.remaining for lot in lots if now < lot.available_at and now < lot.expires_at)
         known_held = sum(h.points for h in self.holds_in("open") if h.member_id == member_id and now < h.expires_at)
         # available + held == spendable - debt; pending == remaining in pending lots; held == open holds
-        assert balances.available + balances.held == spendable - account.debt
+        assert balances.available + balances.held == spendable - account.ledger.debt
         assert balances.pending == pending
         assert balances.held == known_held
-        assert account.debt >= 0
+        assert account.ledger.debt >= 0
         assert all(0 < lot.remaining <= lot.points for lot in lots)
         # the member view's lots: every open lot (pending or spendable), soonest-expiring first
         open_lots = account.open_lots(now)
@@ -757,16 +758,16 @@ class LedgerMachine(RuleBasedStateMachine):
         assert sum(lot.remaining for lot in open_lots) == spendable + pending
         # the balance shown == live lots - debt; the stored balance == sum(remaining) - debt == sum of the
         # history's deltas == what the applied events add up to, less what expired
-        assert balances.balance == spendable + pending - account.debt
-        assert account.balance == sum(lot.remaining for lot in lots) - account.debt
-        assert account.balance == sum(e.movement.delta for e in history)
+        assert balances.balance == spendable + pending - account.ledger.debt
+        assert account.ledger.balance == sum(lot.remaining for lot in lots) - account.ledger.debt
+        assert account.ledger.balance == sum(e.movement.delta for e in history)
         expired = [e for e in history if e.movement.kind == "expire"]
-        assert account.balance == self.balance[member_id] + sum(e.movement.delta for e in expired)
+        assert account.ledger.balance == self.balance[member_id] + sum(e.movement.delta for e in expired)
         # an expiry only removes points of lots whose time had come
         for entry in expired:
             assert all(c.change < 0 and c.expires_at <= entry.created_at for c in entry.movement.lots), entry
         # the history is complete and each balance_after follows from the entry before
-        assert [e.movement.seq for e in history] == list(range(1, account.seq + 1))
+        assert [e.movement.seq for e in history] == list(range(1, account.ledger.seq + 1))
         running = 0
         for entry in history:
             running += entry.movement.delta
@@ -775,7 +776,7 @@ class LedgerMachine(RuleBasedStateMachine):
             if entry.movement.kind == "redeem":
                 assert entry.movement.balance_after >= 0, entry
         # lifetime spend == cash paid - cash refunded
-        assert account.lifetime_spend_minor == self.lifetime[member_id]
+        assert account.standing.lifetime_spend_minor == self.lifetime[member_id]
 
 
 def run_against_the_emulator(machine: type[RuleBasedStateMachine], examples: int, steps: int) -> None:

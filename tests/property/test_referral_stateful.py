@@ -106,10 +106,10 @@ class ReferralMachine(RuleBasedStateMachine):
             return
         store = container().orders.store
         kept = sum(REFERRER_POINTS for r in self.referred if r.referrer_paid and not r.taken_back)
-        alice = store.load_member("ref", "alice").account
+        alice = store.load_member("ref", "alice").account.ledger
         assert (alice.balance, alice.debt) == (self.opening + kept, 0)
         for r in self.referred:  # the referee: the order's points less their refunded share, and the bonus if kept
-            referee = store.load_member("ref", r.member_id).account
+            referee = store.load_member("ref", r.member_id).account.ledger
             bonus = REFEREE_POINTS if r.referee_paid and not r.taken_back else 0
             left = r.earned - share_floor(r.earned, r.refunded, r.cash)
             assert (referee.balance, referee.debt) == (left + bonus, 0), r

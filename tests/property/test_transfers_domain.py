@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from shared.errors import InsufficientPoints, Unprocessable
-from shared.ledger import Account, Credit, Lot, Movement, credit, expire, reverse, spend
+from shared.ledger import Credit, Ledger, Lot, Movement, credit, expire, reverse, spend
 from shared.transfers import move_points, settled, transferable
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_DOMAIN_EXAMPLES", "1000"))
@@ -29,14 +29,14 @@ SOURCES = ("order", "promo", "referral", "grant", "birthday", "refund")
 class TwoMembers(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.accounts = {m: Account(m) for m in MEMBERS}
+        self.accounts = {m: Ledger(m) for m in MEMBERS}
         self.movements: dict[str, list[Movement]] = {m: [] for m in MEMBERS}
         self.outside = 0  # points that entered (+) or left (-) the pair other than by a transfer
         self.now = T0
         # order lots nothing but a transfer could have touched since they were earned (a spend or reversal may)
         self.intact: dict[str, set[str]] = {m: set() for m in MEMBERS}
 
-    def apply(self, member: str, result: tuple[Account, Movement | None]) -> None:
+    def apply(self, member: str, result: tuple[Ledger, Movement | None]) -> None:
         self.accounts[member], movement = result
         if movement is not None:
             self.movements[member].append(movement)

@@ -15,11 +15,12 @@ from shared import clock
 from shared.dal.memory_store import MemoryLedgerStore
 from shared.errors import Conflict, InsufficientPoints
 from shared.keys import REDEEM, order_scope
-from shared.ledger import Account, Lot
+from shared.ledger import Lot
 from shared.program import ProgramSettings, ProgramVersion
 from shared.records import Commit
 from shared.services.checkout import CheckoutService
 from shared.tenants import Tenant
+from tests.accounts import account
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 TENANT = Tenant(
@@ -42,13 +43,13 @@ def store() -> Iterator[MemoryLedgerStore]:
         lot = Lot(
             "1", 1_000, 1_000, "order", NOW - timedelta(days=1), NOW - timedelta(days=1), NOW + timedelta(days=300)
         )
-        memory.commit("shop", Commit(member_id, Account(member_id=member_id, version=1, seq=1, lots=(lot,)), 0))
+        memory.commit("shop", Commit(member_id, account(member_id, version=1, seq=1, lots=(lot,)), 0))
     yield memory
     clock.set_clock(None)
 
 
 def available(store: MemoryLedgerStore, member_id: str = "m1") -> int:
-    return store.load_member("shop", member_id).account.balances(NOW).available
+    return store.load_member("shop", member_id).account.ledger.balances(NOW).available
 
 
 def test_hold_then_capture_spends_the_points_once(store: MemoryLedgerStore) -> None:

@@ -8,25 +8,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.errors import Conflict, InsufficientPoints, Unprocessable
-from shared.ledger import Account, Credit, Hold, capture, credit, expire, place_hold, release_hold, reverse, spend
+from shared.ledger import Credit, Hold, Ledger, capture, credit, expire, place_hold, release_hold, reverse, spend
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-def earned(account: Account, points: int, *, expires_in: int = 365, pending: int = 0, at: datetime = T0) -> Account:
+def earned(account: Ledger, points: int, *, expires_in: int = 365, pending: int = 0, at: datetime = T0) -> Ledger:
     """Add one order lot earned at ``at``."""
     lot = Credit(points, "order", at + pending * DAY, at + expires_in * DAY)
     return credit(account, "earn", [lot], at)[0]
 
 
-def lot_ids_by_expiry(account: Account) -> dict[datetime, str]:
+def lot_ids_by_expiry(account: Ledger) -> dict[datetime, str]:
     return {lot.expires_at: lot.lot_id for lot in account.lots}
 
 
 def test_credit_creates_a_lot_and_an_entry() -> None:
     # Given an empty account
-    account = Account("m1")
+    account = Ledger("m1")
     # When 100 points are earned, pending 3 days, living 365
     account, movement = credit(account, "earn", [Credit(100, "order", T0 + 3 * DAY, T0 + 365 * DAY)], T0)
     # Then one lot carries every date and the entry records the movement
@@ -39,7 +39,7 @@ def test_credit_creates_a_lot_and_an_entry() -> None:
 
 def test_spend_takes_soonest_expiring_lots_first() -> None:
     # Given three lots earned in an order unrelated to their expiry
-    account = earned(Account("m1"), 100, expires_in=300)
+    account = earned(Ledger("m1"), 100, expires_in=300)
     account = earned(account, 100, expires_in=30)
     account = earned(account, 100, expires_in=90)
     ids = lot_ids_by_expiry(account)
@@ -53,7 +53,7 @@ def test_spend_takes_soonest_expiring_lots_first() -> None:
 
 def test_account_lots_are_listed_soonest_expiring_first() -> None:
     # Given lots added latest-expiring first
-    account = earned(Account("m1"), 10, expires_in=200)
+    account = earned(Ledger("m1"), 10, expires_in=200)
     account = earned(account, 10, expires_in=100)
     account = earned(account, 10, expires_in=150)
     # Then the open lots are in expiry order
@@ -64,7 +64,7 @@ def test_account_lots_are_listed_soonest_expiring_first() -> None:
 
 def test_pending_lots_are_not_spendable() -> None:
     # Given 100 spendable points and 500 pending for 14 days
-    account = earned(Account("m1"), 100)
+    account = earned(Ledger("m1"), 100)
     account = earned(account, 500, pending=14)
     # Then only the spendable points are available
     balances = account.balances(T0)
@@ -80,7 +80,7 @@ def test_pending_lots_are_not_spendable() -> None:
 
 def test_expired_lots_are_excluded_from_available() -> None:
     # Given a 30-day lot and a 365-day lot
-    account = earned(Account("m1"), 40, expires_in=30)
+    account = earned(Ledger("m1"), 40, expires_in=30)
     account = earned(account, 60, expires_in=365)
     # When the clock reaches the first lot's expiry
     at_expiry = T0 + 30 * DAY
@@ -95,7 +95,7 @@ def test_expired_lots_are_excluded_from_available() -> None:
 
 def test_expire_removes_due_lots_with_one_entry() -> None:
     # Given a 30-day lot partly spent and a 365-day lot
-    account = earned(Account("m1"), 40, expires_in=30)
+    account = earned(Ledger("m1"), 40, expires_in=30)
     account = earned(account, 60, expires_in=365)
     account, _ = spend(account, 10, T0)
     # When expiry runs after the first lot's end
@@ -110,7 +110,7 @@ def test_expire_removes_due_lots_with_one_entry() -> None:
 
 def test_hold_reduces_available_and_expires_by_time() -> None:
     # Given 100 available points
-    account = earned(Account("m1"), 100)
+    account = earned(Ledger("m1"), 100)
     # When 70 are held for 15 minutes
     account = place_hold(account, Hold("h1", "o1", 70, T0 + timedelta(minutes=15)), T0)
     # Then they leave the available balance but not the balance
@@ -132,7 +132,7 @@ def test_hold_reduces_available_and_expires_by_time() -> None:
 
 def test_one_open_hold_per_order() -> None:
     # Given an open hold for order o1
-    account = place_hold(earned(Account("m1"), 100), Hold("h1", "o1", 10, T0 + DAY), T0)
+    account = place_hold(earned(Ledger("m1"), 100), Hold("h1", "o1", 10, T0 + DAY), T0)
     # When another hold for o1 is placed, it is a conflict
     with pytest.raises(Conflict) as exc:
         place_hold(account, Hold("h2", "o1", 10, T0 + DAY), T0)
@@ -141,7 +141,7 @@ def test_one_open_hold_per_order() -> None:
 
 def test_hold_cannot_reserve_pending_points() -> None:
     # Given only pending points
-    account = earned(Account("m1"), 100, pending=7)
+    account = earned(Ledger("m1"), 100, pending=7)
     # When a hold is placed, it is refused
     with pytest.raises(InsufficientPoints):
         place_hold(account, Hold("h1", "o1", 1, T0 + DAY), T0)
@@ -149,7 +149,7 @@ def test_hold_cannot_reserve_pending_points() -> None:
 
 def test_capture_fewer_than_held_releases_the_rest() -> None:
     # Given 100 points, 80 of them held
-    account = place_hold(earned(Account("m1"), 100), Hold("h1", "o1", 80, T0 + DAY), T0)
+    account = place_hold(earned(Ledger("m1"), 100), Hold("h1", "o1", 80, T0 + DAY), T0)
     # When only 30 are captured
     account, movement = capture(account, "h1", 30, T0)
     # Then 30 are spent, nothing is held any more, and 70 are available
@@ -163,7 +163,7 @@ def test_capture_fewer_than_held_releases_the_rest() -> None:
 
 def test_capture_outside_the_hold_is_rejected() -> None:
     # Given a hold of 50
-    account = place_hold(earned(Account("m1"), 100), Hold("h1", "o1", 50, T0 + DAY), T0)
+    account = place_hold(earned(Ledger("m1"), 100), Hold("h1", "o1", 50, T0 + DAY), T0)
     # When capturing more than held or nothing
     # Then it is refused
     for points in (51, 0):
@@ -174,7 +174,7 @@ def test_capture_outside_the_hold_is_rejected() -> None:
 
 def test_capture_uses_held_points_even_when_nothing_else_is_available() -> None:
     # Given every point held
-    account = place_hold(earned(Account("m1"), 50), Hold("h1", "o1", 50, T0 + DAY), T0)
+    account = place_hold(earned(Ledger("m1"), 50), Hold("h1", "o1", 50, T0 + DAY), T0)
     assert account.balances(T0).available == 0
     # When the hold is captured in full
     account, movement = capture(account, "h1", 50, T0)
@@ -185,7 +185,7 @@ def test_capture_uses_held_points_even_when_nothing_else_is_available() -> None:
 
 def test_release_returns_the_points() -> None:
     # Given a hold of 40 out of 100
-    account = place_hold(earned(Account("m1"), 100), Hold("h1", "o1", 40, T0 + DAY), T0)
+    account = place_hold(earned(Ledger("m1"), 100), Hold("h1", "o1", 40, T0 + DAY), T0)
     # When released
     account = release_hold(account, "h1", T0)
     # Then all 100 are available and a second release is a conflict
@@ -196,7 +196,7 @@ def test_release_returns_the_points() -> None:
 
 def test_reverse_takes_own_lots_first_then_soonest_expiring() -> None:
     # Given an old lot expiring soon and the order's own lot expiring late
-    account = earned(Account("m1"), 50, expires_in=30)
+    account = earned(Ledger("m1"), 50, expires_in=30)
     account = earned(account, 40, expires_in=365)
     ids = lot_ids_by_expiry(account)
     own = ids[T0 + 365 * DAY]
@@ -209,7 +209,7 @@ def test_reverse_takes_own_lots_first_then_soonest_expiring() -> None:
 
 def test_reverse_spares_held_points_and_the_rest_becomes_debt() -> None:
     # Given 100 points of which 70 are held by an open hold
-    account = place_hold(earned(Account("m1"), 100), Hold("h1", "o1", 70, T0 + DAY), T0)
+    account = place_hold(earned(Ledger("m1"), 100), Hold("h1", "o1", 70, T0 + DAY), T0)
     # When 50 points are reversed
     account, movement = reverse(account, 50, T0)
     # Then only the 30 unheld points are taken and 20 become debt
@@ -227,7 +227,7 @@ def test_reverse_spares_held_points_and_the_rest_becomes_debt() -> None:
 
 def test_reverse_takes_pending_points_too() -> None:
     # Given only a pending lot of the order
-    account = earned(Account("m1"), 100, pending=14)
+    account = earned(Ledger("m1"), 100, pending=14)
     own = account.lots[0].lot_id
     # When 100 points are reversed
     account, movement = reverse(account, 100, T0, own_lot_ids=[own])
@@ -238,7 +238,7 @@ def test_reverse_takes_pending_points_too() -> None:
 
 def test_reverse_of_spent_points_becomes_debt_and_accruals_pay_it_first() -> None:
     # Given 100 points earned and all spent
-    account = earned(Account("m1"), 100)
+    account = earned(Ledger("m1"), 100)
     account, _ = spend(account, 100, T0)
     # When the order is refunded and its 100 points reversed
     account, movement = reverse(account, 100, T0)
@@ -257,7 +257,7 @@ def test_reverse_of_spent_points_becomes_debt_and_accruals_pay_it_first() -> Non
 
 def test_a_lot_born_expired_pays_no_debt_and_expires_at_once() -> None:
     # Given a debt of 55
-    account = replace(Account("m1"), debt=55)
+    account = replace(Ledger("m1"), debt=55)
     # When 61 points arrive in a lot already past its expiry (an order paid longer ago than the lifetime)
     account, earn = credit(account, "earn", [Credit(61, "order", T0 - 400 * DAY, T0 - 35 * DAY)], T0)
     # Then the lot keeps all 61 (it pays no debt: it is worth nothing now) and the view does not count it
@@ -272,7 +272,7 @@ def test_a_lot_born_expired_pays_no_debt_and_expires_at_once() -> None:
 
 def test_debt_blocks_spending_and_holds() -> None:
     # Given 50 points and a debt of 30
-    account = replace(earned(Account("m1"), 50), debt=30)
+    account = replace(earned(Ledger("m1"), 50), debt=30)
     # Then only 20 are available to spend or hold
     assert account.balances(T0).available == 20
     with pytest.raises(InsufficientPoints):
@@ -283,7 +283,7 @@ def test_debt_blocks_spending_and_holds() -> None:
 
 def test_non_positive_amounts_are_programming_errors() -> None:
     # Given an account with points
-    account = earned(Account("m1"), 10)
+    account = earned(Ledger("m1"), 10)
     # Then zero or negative amounts are refused by every movement
     with pytest.raises(ValueError):
         spend(account, 0, T0)

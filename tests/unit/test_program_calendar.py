@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 from functions.schedules import SCHEDULES
 from scripts.scheduler import JOB_FUNCTIONS
 from shared.birthday import birthday_days, celebrated_on, is_birthday
-from shared.ledger import Account
 from shared.program import ProgramSettings, Tier
 from shared.services.abc import JOB as VIP_JOB
 from shared.services.sweep import JOB_INDEX
 from shared.tier_review import first_of_next_month, next_review, review
+from tests.accounts import account
 
 TIERS = [
     Tier(name="Silver", min_spend_minor=100, earn_rate_bp=500, discount_bp=0),
@@ -48,23 +48,23 @@ def test_a_run_looks_at_every_day_that_is_today_somewhere_on_earth() -> None:
 
 def test_a_review_is_due_on_the_local_first_of_the_next_month_while_a_tier_is_held() -> None:
     assert first_of_next_month(at(2027, 12, 15), "Europe/Moscow") == at(2027, 12, 31, 21)
-    held = Account("c1", tier="Gold")
+    held = account("c1", tier="Gold")
     assert next_review(held, ROLLING, at(2027, 3, 10)) == at(2027, 3, 31, 21)
     # A pending review that a late run has not done yet is kept
-    late = Account("c1", tier="Gold", tier_review_at=at(2027, 2, 28, 21))
+    late = account("c1", tier="Gold", tier_review_at=at(2027, 2, 28, 21))
     assert next_review(late, ROLLING, at(2027, 3, 10)) == at(2027, 2, 28, 21)
     # No tier, or the lifetime basis: no review
-    assert next_review(Account("c1"), ROLLING, at(2027, 3, 10)) is None
+    assert next_review(account("c1"), ROLLING, at(2027, 3, 10)) is None
     lifetime = ROLLING.model_copy(update={"tier_basis": "lifetime"})
     assert next_review(held, lifetime, at(2027, 3, 10)) is None
 
 
 def test_a_review_only_lowers_the_tier() -> None:
     spend = (("2026-03", 600), ("2026-12", 200))
-    gold = Account("c1", tier="Gold", spend_months=spend)
-    assert review(gold, ROLLING, at(2027, 2, 1)).downgraded is False
-    after = review(gold, ROLLING, at(2027, 3, 1))
+    gold = account("c1", tier="Gold", spend_months=spend)
+    assert review(gold.standing, ROLLING, at(2027, 2, 1)).downgraded is False
+    after = review(gold.standing, ROLLING, at(2027, 3, 1))
     assert (after.held, after.tier, after.spend_minor, after.downgraded) == ("Gold", "Silver", 200, True)
     # A member whose spend reaches higher than the held tier is not upgraded here (orders do that)
-    silver = Account("c1", tier="Silver", spend_months=(("2027-02", 900),))
-    assert review(silver, ROLLING, at(2027, 3, 1)).downgraded is False
+    silver = account("c1", tier="Silver", spend_months=(("2027-02", 900),))
+    assert review(silver.standing, ROLLING, at(2027, 3, 1)).downgraded is False

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.ledger import Account, Lot
+from shared.ledger import Lot
 from shared.program import ReminderStage, default_ladder
 from shared.reminders import (
     due_messages,
@@ -16,6 +16,7 @@ from shared.reminders import (
     next_sms_window,
     sms_window_open,
 )
+from tests.accounts import account as new_account
 
 MOSCOW, NEW_YORK = ZoneInfo("Europe/Moscow"), ZoneInfo("America/New_York")
 LADDER = default_ladder()
@@ -39,7 +40,7 @@ def test_a_stage_fires_at_local_midnight_days_before_the_local_expiry_date() -> 
 def test_points_are_grouped_by_their_local_expiry_date() -> None:
     # Given two lots that expire on the same Moscow date at different hours, and one the next day
     earned = at(2026, 1, 1)
-    account = Account(
+    account = new_account(
         "c1",
         lots=(
             lot("1", 10, earned, at(2027, 3, 1, 7)),
@@ -47,12 +48,12 @@ def test_points_are_grouped_by_their_local_expiry_date() -> None:
             lot("3", 7, earned, at(2027, 3, 1, 22)),  # 01:00 Moscow, next date
         ),
     )
-    groups = expiring_by_date(account, MOSCOW, at(2027, 1, 1))
+    groups = expiring_by_date(account.ledger, MOSCOW, at(2027, 1, 1))
     assert [(g.expiry_date, g.points) for g in groups] == [(date(2027, 3, 1), 15), (date(2027, 3, 2), 7)]
 
 
 def test_due_messages_cover_each_stage_channel_once_the_time_has_come() -> None:
-    account = Account("c1", lots=(lot("1", 100, at(2026, 3, 1, 7), at(2027, 3, 1, 7)),))
+    account = new_account("c1", lots=(lot("1", 100, at(2026, 3, 1, 7), at(2027, 3, 1, 7)),))
     # Before the 60-day stage: nothing; at it: e-mail and SMS; at 45 days: the staff call as well (not yet covered)
     assert due_messages(account, LADDER, MOSCOW, at(2026, 12, 30, 20)) == []
     due = due_messages(account, LADDER, MOSCOW, at(2026, 12, 31, 7))
@@ -63,23 +64,23 @@ def test_due_messages_cover_each_stage_channel_once_the_time_has_come() -> None:
 
 
 def test_the_watermark_hides_what_was_handled_and_next_remind_at_points_to_the_next_stage() -> None:
-    account = Account("c1", lots=(lot("1", 100, at(2026, 3, 1, 7), at(2027, 3, 1, 7)),))
+    account = new_account("c1", lots=(lot("1", 100, at(2026, 3, 1, 7), at(2027, 3, 1, 7)),))
     # Before anything ran, the member is next due at the 60-day stage
     assert next_remind_at(account, LADDER, MOSCOW, at(2026, 3, 1, 7)) == at(2026, 12, 30, 21)
     # After the 60-day stage was handled, only the 45-day stage is left
-    handled = replace(account, reminded_through=at(2026, 12, 31, 7))
+    handled = account.with_wakeups(reminded_through=at(2026, 12, 31, 7))
     assert due_messages(handled, LADDER, MOSCOW, at(2026, 12, 31, 8)) == []
     assert next_remind_at(handled, LADDER, MOSCOW, at(2026, 12, 31, 8)) == at(2027, 1, 14, 21)
     # After both, nothing is left before the points expire
-    done = replace(account, reminded_through=at(2027, 1, 15, 7))
+    done = account.with_wakeups(reminded_through=at(2027, 1, 15, 7))
     assert next_remind_at(done, LADDER, MOSCOW, at(2027, 1, 15, 8)) is None
 
 
 def test_a_lot_that_arrives_after_its_stage_time_is_reminded_when_it_arrives() -> None:
     # Given the watermark is past, and a 30-day lot (e.g. restored points) arrives: both stages are behind it
-    handled = Account("c1", reminded_through=at(2027, 1, 10))
+    handled = new_account("c1", reminded_through=at(2027, 1, 10))
     arrived = at(2027, 1, 20, 12)
-    account = replace(handled, lots=(lot("9", 40, arrived, arrived + timedelta(days=30)),))
+    account = handled.with_ledger(replace(handled.ledger, lots=(lot("9", 40, arrived, arrived + timedelta(days=30)),)))
     # Then it is due at once for every stage, and next_remind_at says so
     assert next_remind_at(account, LADDER, MOSCOW, arrived) == arrived
     due = due_messages(account, LADDER, MOSCOW, arrived)
@@ -87,14 +88,14 @@ def test_a_lot_that_arrives_after_its_stage_time_is_reminded_when_it_arrives() -
 
 
 def test_spent_or_expired_points_are_not_reminded() -> None:
-    gone = Account("c1", lots=(lot("1", 100, at(2026, 3, 1), at(2027, 3, 1)),))
+    gone = new_account("c1", lots=(lot("1", 100, at(2026, 3, 1), at(2027, 3, 1)),))
     assert due_messages(gone, LADDER, MOSCOW, at(2027, 3, 2)) == []
-    assert next_remind_at(Account("c1"), LADDER, MOSCOW, at(2027, 1, 1)) is None
+    assert next_remind_at(new_account("c1"), LADDER, MOSCOW, at(2027, 1, 1)) is None
 
 
 def test_a_custom_ladder_with_one_stage() -> None:
     ladder = [ReminderStage(days_before=7, channels=["sms"])]
-    account = Account("c1", lots=(lot("1", 5, at(2026, 3, 1), at(2027, 3, 1, 12)),))
+    account = new_account("c1", lots=(lot("1", 5, at(2026, 3, 1), at(2027, 3, 1, 12)),))
     assert next_remind_at(account, ladder, ZoneInfo("UTC"), at(2026, 3, 1)) == at(2027, 2, 22)
 
 

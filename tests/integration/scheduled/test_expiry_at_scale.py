@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
+from shared.account import Account
 from shared.container import container
 from shared.dal.ledger_store import DynamoLedgerStore
-from shared.ledger import Account, Credit, credit
+from shared.ledger import Credit, Ledger, credit
 from shared.records import Commit, EntryRecord, MemberKey
 from shared.services.store import bumped
 from tests.conftest import make_tenant
@@ -45,12 +46,14 @@ def seed(tenant_id: str, members: int, lots: int) -> None:
     store = DynamoLedgerStore()
     program = container().tenants.get(tenant_id).current.settings  # type: ignore[union-attr]
     for n in range(members):
-        account, entries = Account(f"m{n}"), []
+        account, entries = Ledger(f"m{n}"), []
         for i in range(lots):
             at = EARNED + timedelta(days=i)
             account, movement = credit(account, "earn", [Credit(10 + i, "order", at, at + timedelta(days=30))], at)
             entries.append(EntryRecord(f"ORDER#o{n}-{i}", "PAID", account.member_id, movement, f"o{n}-{i}", at))
-        store.commit(tenant_id, Commit(account.member_id, bumped(account, program, EARNED), 0, tuple(entries)))
+        store.commit(
+            tenant_id, Commit(account.member_id, bumped(Account(ledger=account), program, EARNED), 0, tuple(entries))
+        )
 
 
 def test_2000_due_lots_of_500_members_expire_in_one_run_without_a_scan(
@@ -71,7 +74,7 @@ def test_2000_due_lots_of_500_members_expire_in_one_run_without_a_scan(
     # And every account is empty, with one expire entry of 4 lots
     keys = [MemberKey("bulk", f"m{n}") for n in range(MEMBERS)]
     members = DynamoLedgerStore().load_members(keys)
-    assert {m.account.balance for m in members.values()} == {0}
-    assert all(m.account.lots == () and m.account.next_expiry is None for m in members.values())
+    assert {m.account.ledger.balance for m in members.values()} == {0}
+    assert all(m.account.ledger.lots == () and m.account.ledger.next_expiry is None for m in members.values())
     expired = DynamoLedgerStore().expired_since("bulk", "m7", 0)
     assert sorted(c.change for c in expired) == [-13, -12, -11, -10]

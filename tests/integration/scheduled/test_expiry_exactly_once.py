@@ -71,7 +71,7 @@ def snapshot(tenant: str) -> list[str]:
 
 def balances(tenant: str = TENANT) -> dict[str, int]:
     members = DynamoLedgerStore().load_members([MemberKey(tenant, f"m{n}") for n in range(MEMBERS)])
-    return {key.member_id: member.account.balance for key, member in members.items()}
+    return {key.member_id: member.account.ledger.balance for key, member in members.items()}
 
 
 def assert_expired_once(state: list[str]) -> None:

@@ -21,7 +21,7 @@ FAR = timedelta(days=3650)
 
 def stored_holds(creds: TenantCreds, member_id: str) -> list[tuple[str, int]]:
     """The holds kept in the member's account item, (order id, points)."""
-    account = DynamoLedgerStore().load_member(creds.tenant_id, member_id).account
+    account = DynamoLedgerStore().load_member(creds.tenant_id, member_id).account.ledger
     return [(h.order_id, h.points) for h in account.holds]
 
 
