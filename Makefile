@@ -14,7 +14,7 @@ AWS_DUMMY := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY
 help:
 	@echo "make run      the package deployed by CloudFormation on ministack (API Gateway, Lambda, EventBridge, SQS) + demo tenant (Ctrl-C stops)"
 	@echo "make dev      quick in-process stack: moto server + tables + demo tenant + chalice local (Ctrl-C stops)"
-	@echo "make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time, e.g. 2027-01-01T09:00:00Z>"
+	@echo "make schedule JOB=<a job of shared/scheduled_jobs.py, e.g. remind> AT=<ISO-8601 time, e.g. 2027-01-01T09:00:00Z>"
 	@echo "              run that scheduled job at AT against the running local stack; prints lots, members, messages"
 	@echo "make test     ruff, ruff format --check, mypy, import-linter, pytest (unit, integration, e2e, property, packaging)"
 	@echo "make lint     ruff check, ruff format --check, mypy, import-linter (the layers, pyproject.toml),"
@@ -47,7 +47,7 @@ run: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/python scripts/local_stack.py
 
-SCHEDULE_USAGE := usage: make schedule JOB=<expire|remind|release-holds|activate-pending|birthday-bonus|tier-review|boost-reminder|classify-vip> AT=<ISO-8601 time with an offset, e.g. 2027-01-01T09:00:00Z>
+SCHEDULE_USAGE := usage: make schedule JOB=<a job of shared/scheduled_jobs.py, e.g. remind> AT=<ISO-8601 time with an offset, e.g. 2027-01-01T09:00:00Z>
 
 schedule: $(STAMP)
 	@test -n "$(JOB)" || { echo "JOB is missing. $(SCHEDULE_USAGE)" >&2; exit 2; }

@@ -23,15 +23,15 @@ def _request(body: GrantIn) -> GrantRequest:
     kind = "all" if segment.all else "tier" if segment.tier is not None else "member_ids"
     ids = tuple(dict.fromkeys(segment.member_ids or ()))  # distinct, in the order given
     return GrantRequest(
-        body.grant_id,
-        kind,
-        segment.tier,
-        ids,
-        body.points,
-        body.expires_at,
-        body.lifetime_days,
-        body.reason,
-        tuple(dict.fromkeys(body.notify)),
+        grant_id=body.grant_id,
+        segment=kind,
+        tier=segment.tier,
+        member_ids=ids,
+        points=body.points,
+        expires_at=body.expires_at,
+        lifetime_days=body.lifetime_days,
+        reason=body.reason,
+        notify=tuple(dict.fromkeys(body.notify)),
     )
 
 

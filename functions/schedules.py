@@ -27,6 +27,7 @@ from shared.container import container
 from shared.grants import GrantTask
 from shared.observability import logger
 from shared.ports import QueuedTask
+from shared.scheduled_jobs import SCHEDULED_JOBS
 from shared.services.abc import JOB as VIP_JOB
 from shared.services.abc import VipTask
 from shared.services.grants import GrantReport
@@ -48,71 +49,28 @@ def start_run(job: str, event: CloudWatchEvent) -> dict[str, Any]:
     return {"job": job, "now": event.time, "tasks": len(tasks)}
 
 
-# (job, Chalice function name, EventBridge expression, description): one scheduled function each, so that each
-# can be re-run alone from the Lambda console with its sample event (events/scheduled_<function>.json).
-SCHEDULES = (
-    ("expire", "expire_points", "cron(5 * * * ? *)", "Expire due lots (hourly at :05)"),
-    ("remind", "send_reminders", "cron(10 * * * ? *)", "Expiry reminder ladder (hourly at :10)"),
-    ("release-holds", "release_holds", "rate(15 minutes)", "Release holds past their TTL"),
-    ("activate-pending", "activate_pending", "cron(15 * * * ? *)", "Announce pending points now available"),
-    ("birthday-bonus", "grant_birthdays", "cron(20 * * * ? *)", "Birthday bonus in each tenant's time (hourly)"),
-    ("tier-review", "review_tiers", "cron(25 * * * ? *)", "Rolling-basis tier downgrades on the local 1st"),
-    ("boost-reminder", "remind_boosts", "cron(30 * * * ? *)", "Remind of a post-purchase boost's end"),
-    (VIP_JOB, "classify_vip", "cron(30 2 * * ? *)", "VIP by ABC analysis: set class A on accounts (daily 02:30 UTC)"),
-)
+# (job, Chalice function name, EventBridge expression, description) of every row of the catalog
+# (shared/scheduled_jobs.py): one scheduled function each, so that each can be re-run alone from the Lambda console
+# with its sample event (events/scheduled_<function>.json).
+SCHEDULES = tuple((row.job, row.function, row.schedule, row.description) for row in SCHEDULED_JOBS)
 
 
-def _scheduled(job: str) -> Callable[[Callable[[CloudWatchEvent], dict[str, Any]]], Any]:
-    """Register a starter under its row of SCHEDULES. Each starter is a named module-level function because the
-    packaged template's ``Handler`` is ``functions.schedules.<function name>`` (a closure would share one name)."""
-    name, expression, description = next((n, e, d) for j, n, e, d in SCHEDULES if j == job)
+def _starter(job: str, name: str) -> Callable[[CloudWatchEvent], dict[str, Any]]:
+    """The starter of one job, named and placed as a module-level function of this module: the packaged template's
+    ``Handler`` is ``functions.schedules.<function name>``, which Lambda imports."""
 
-    def register(starter: Callable[[CloudWatchEvent], dict[str, Any]]) -> Any:
-        if starter.__name__ != name:
-            raise RuntimeError(f"the starter of {job} must be named {name}, not {starter.__name__}")
-        return bp.schedule(expression, name=name, description=description)(starter)
+    def starter(event: CloudWatchEvent) -> dict[str, Any]:
+        return start_run(job, event)
 
-    return register
-
-
-@_scheduled("expire")
-def expire_points(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("expire", event)
+    starter.__name__ = starter.__qualname__ = name
+    starter.__doc__ = f"Start a run of {job} at the event's time."
+    return starter
 
 
-@_scheduled("remind")
-def send_reminders(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("remind", event)
-
-
-@_scheduled("release-holds")
-def release_holds(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("release-holds", event)
-
-
-@_scheduled("activate-pending")
-def activate_pending(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("activate-pending", event)
-
-
-@_scheduled("birthday-bonus")
-def grant_birthdays(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("birthday-bonus", event)
-
-
-@_scheduled("tier-review")
-def review_tiers(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("tier-review", event)
-
-
-@_scheduled("boost-reminder")
-def remind_boosts(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run("boost-reminder", event)
-
-
-@_scheduled(VIP_JOB)
-def classify_vip(event: CloudWatchEvent) -> dict[str, Any]:
-    return start_run(VIP_JOB, event)
+STARTERS: list[Any] = []
+for _job, _name, _expression, _description in SCHEDULES:
+    STARTERS.append(bp.schedule(_expression, name=_name, description=_description)(_starter(_job, _name)))
+    globals()[_name] = STARTERS[-1]
 
 
 # The ARN here is a placeholder: infra/resources.json replaces it with the stage's queue (Fn::GetAtt). A plain
@@ -182,17 +140,7 @@ def _total(reports: list[ShardReport | GrantReport]) -> dict[str, int]:
 
 # Lambda imports this module, not app.py, for these handlers: without this they would run bare (no Lambda context in
 # the logs, no metrics flushed, no X-Ray subsegment).
-attach(
-    expire_points,
-    send_reminders,
-    release_holds,
-    activate_pending,
-    grant_birthdays,
-    review_tiers,
-    remind_boosts,
-    classify_vip,
-    sweep_worker,
-)
+attach(*STARTERS, sweep_worker)
 
 gc.freeze()
 if _collecting:

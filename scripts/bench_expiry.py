@@ -93,7 +93,12 @@ def seed_tenant(tenant_id: str, counts: list[int]) -> None:
             at = EARNED + timedelta(days=i)
             ledger, _ = credit(ledger, "earn", [Credit(10 + i, "order", at, at + timedelta(days=LIFETIME_DAYS))], at)
         account = Account(ledger=ledger)
-        store.commit(tenant_id, Commit(account.member_id, bumped(account, settings, EARNED), 0, ()))
+        store.commit(
+            tenant_id,
+            Commit(
+                member_id=account.member_id, account=bumped(account, settings, EARNED), expected_version=0, entries=()
+            ),
+        )
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(member, range(len(counts))))

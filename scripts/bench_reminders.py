@@ -69,8 +69,17 @@ def seed(staff_topic_arn: str) -> None:
     def member(n: int) -> None:
         ledger, _ = credit(Account.new(f"m{n}").ledger, "earn", [Credit(100, "order", EARNED, expires)], EARNED)
         account = Account(ledger=ledger)
-        profile = Profile(f"m{n}", email=f"m{n}@example.com", phone=f"+1202555{n:04d}", name=f"Member {n}")
-        store.commit(TENANT, Commit(account.member_id, bumped(account, program, EARNED), 0, (), profile=profile))
+        profile = Profile(member_id=f"m{n}", email=f"m{n}@example.com", phone=f"+1202555{n:04d}", name=f"Member {n}")
+        store.commit(
+            TENANT,
+            Commit(
+                member_id=account.member_id,
+                account=bumped(account, program, EARNED),
+                expected_version=0,
+                entries=(),
+                profile=profile,
+            ),
+        )
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(member, range(MEMBERS)))

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+if str(Path(__file__).resolve().parent.parent) not in sys.path:  # run as a file
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from shared.scheduled_jobs import SCHEDULED_JOBS
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "build" / "bench.json"
 INPUTS = ROOT / "docs" / "cost-inputs.json"
@@ -168,16 +172,7 @@ def scheduled_lines(inputs: dict[str, Any]) -> list[Line]:
 
 def fixed_lines() -> list[Line]:
     """A year of schedules whatever the volume: 8 jobs fan out to 64 shard tasks (send, receive, delete each)."""
-    runs_per_day = {
-        "expire": 24,
-        "remind": 24,
-        "release-holds": 96,
-        "activate-pending": 24,
-        "birthday-bonus": 24,
-        "tier-review": 24,
-        "boost-reminder": 24,
-        "classify-vip": 1,
-    }
+    runs_per_day = {row.job: row.runs_per_day for row in SCHEDULED_JOBS}
     runs = sum(runs_per_day.values()) * 365
     sqs = runs * 64 * 3
     invocations = runs * (1 + math.ceil(64 / 5))  # the starter, then the worker takes 5 tasks an invocation

@@ -23,6 +23,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from scripts.localenv import (
     stop_process,
     wait_until_ok,
 )
+from shared.scheduled_jobs import job_names
 
 DEMO_TENANT = "demo"
 DEMO_TIMEZONE = "Europe/Moscow"
@@ -260,8 +262,10 @@ def job_hints(now: datetime, py: str) -> list[str]:
         '"sms": d["sns"]["SMS"]}, ensure_ascii=False, indent=2))'
     )
     return [
-        "Scheduled jobs (chalice local runs none): JOB is expire, remind, release-holds, activate-pending,",
-        "birthday-bonus, tier-review, boost-reminder or classify-vip, AT the event's time with a UTC offset.",
+        *textwrap.wrap(
+            f"Scheduled jobs (chalice local runs none): JOB is {job_names()}, AT the event's time with a UTC offset.",
+            100,
+        ),
         "For points earned now: the 60-day reminder, then the expiry:",
         f"  {env}make schedule JOB=remind AT={remind}",
         f"  {env}make schedule JOB=expire AT={expire}",

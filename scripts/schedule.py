@@ -4,10 +4,8 @@
   .venv/bin/python scripts/schedule.py expire 2027-11-27T00:00:00Z
   .venv/bin/python scripts/schedule.py --at-for remind    # prints AT: the 60-day reminder of points earned now
 
-The job's scheduled function (expire: ``expire_points``, remind: ``send_reminders``, release-holds:
-``release_holds``, activate-pending: ``activate_pending``, birthday-bonus: ``grant_birthdays``, tier-review:
-``review_tiers``, boost-reminder: ``remind_boosts``, classify-vip: ``classify_vip``) gets an EventBridge scheduled event whose ``time``
-is the given instant. Against the stack of `make run` (.local/stack.json, while its emulator answers), the deployed
+The job's scheduled function (its row's ``function`` in the catalog, shared/scheduled_jobs.py; ``--help`` lists
+the jobs) gets an EventBridge scheduled event whose ``time`` is the given instant. Against the stack of `make run` (.local/stack.json, while its emulator answers), the deployed
 function is invoked and the deployed worker drains the queue through the SQS event source mapping
 (scripts/schedule_deployed.py). Otherwise (`make dev`, or AWS_ENDPOINT_URL set) the function runs in this process
 and the sweep queue is drained through ``sweep_worker`` as the SQS event source would (scripts/scheduler.py), at

@@ -18,17 +18,9 @@ from typing import Any
 
 from events import load_event
 from shared.clock import iso
+from shared.scheduled_jobs import JOBS, SCHEDULED_JOBS
 
-JOB_FUNCTIONS = {
-    "expire": "expire_points",
-    "remind": "send_reminders",
-    "release-holds": "release_holds",
-    "activate-pending": "activate_pending",
-    "birthday-bonus": "grant_birthdays",
-    "tier-review": "review_tiers",
-    "boost-reminder": "remind_boosts",
-    "classify-vip": "classify_vip",
-}
+JOB_FUNCTIONS = {row.job: row.function for row in SCHEDULED_JOBS}  # the `make schedule JOB=` name -> function
 WORKER = "sweep_worker"
 
 
@@ -52,19 +44,20 @@ class RunSummary:
             f"{t.get('handed_on', 0)} hand-ons, {self.failed_records} failed records",
             f"members {t.get('members', 0)} (changed {t.get('changed', 0)}, errors {t.get('errors', 0)})",
         ]
-        if self.job == "classify-vip":
+        row = JOBS.get(self.job)  # None: the drain of a bulk grant's tasks
+        if row is not None and row.index is None:  # the VIP classification: per tenant, not a shard sweep
             out[1] = (
                 f"members classified {t.get('members', 0)} (accounts changed {t.get('changed', 0)}, errors {t.get('errors', 0)})"
             )
             out.append(f"tenants skipped {t.get('skipped', 0)}")
-        elif self.job in ("remind", "birthday-bonus", "tier-review", "boost-reminder"):
+        elif row is not None and row.profiles:
             out.append(
                 f"messages sent {t.get('messages', 0)}, failed {t.get('failed', 0)}, skipped {t.get('skipped', 0)}, "
                 f"cost ${t.get('cost_usd_micros', 0) / 1_000_000:.6f}"
             )
         else:
             out.append(f"lots {t.get('lots', 0)}, points {t.get('points', 0)}")
-        if self.job == "birthday-bonus":
+        if row is not None and row.profiles and row.points:
             out.append(f"lots {t.get('lots', 0)}, points {t.get('points', 0)}")
         return out
 

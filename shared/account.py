@@ -28,6 +28,11 @@ class ProgramStanding:
     boost_discount_open: bool = False  # its discount on the next order is still unused
     abc_class: str | None = None  # A | B | C of the last ABC classification
 
+    @property
+    def vip(self) -> bool:
+        """Class A of the last ABC classification: what the VIP rules and the VIP index go by."""
+        return self.abc_class == "A"
+
 
 @dataclass(frozen=True, kw_only=True)
 class WakeUps:

@@ -16,7 +16,8 @@ from shared.money import MAX_MINOR  # ten billion units of any currency: above t
 
 MAX_POINTS = 10**10
 
-MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:@+\-]{1,128}$")]
+MEMBER_ID_PATTERN = r"^[A-Za-z0-9._:@+\-]{1,128}$"  # the one definition: the platforms' customer ids too
+MemberId = Annotated[str, StringConstraints(pattern=MEMBER_ID_PATTERN)]
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]  # printable ASCII, no spaces
 Minor = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)]
 PositiveMinor = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR)]

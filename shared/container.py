@@ -9,14 +9,17 @@ the queue (and the VIP planner), the SQS worker each job's service on the first 
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 # What every request and task reaches (the tenant, the member's ledger) is imported with the handler, in the init:
 from shared.dal.ledger_store import DynamoLedgerStore
 from shared.dal.tenants_store import DynamoTenantStore
+from shared.scheduled_jobs import SCHEDULED_JOBS
 from shared.settings import Settings, get_settings
 from shared.tenants import TenantDirectory
 
@@ -28,13 +31,14 @@ if TYPE_CHECKING:
     from shared.services.abc import AbcService
     from shared.services.checkout import CheckoutService
     from shared.services.grants import GrantService
-    from shared.services.jobs import MemberJob, Upkeep
+    from shared.services.jobs import MemberJob
     from shared.services.members import MemberService
     from shared.services.messenger import Messenger
     from shared.services.orders import OrderService
     from shared.services.reminders import MailSettings
     from shared.services.sweep import Sweeper
     from shared.services.transfers import TransferService
+    from shared.services.webhook_intake import WebhookIntake
 
 T = TypeVar("T")
 
@@ -62,6 +66,11 @@ class built(Generic[T]):  # lower case: a decorator, like functools.cached_prope
             if self.name not in instance.__dict__:
                 instance.__dict__[self.name] = self.factory(instance)
         return instance.__dict__[self.name]  # type: ignore[no-any-return]
+
+
+# What a scheduled job's service may name in its constructor: the container's attributes of these names, and
+# ``attempts`` (the commit attempts of a member write).
+JOB_DEPENDENCIES = frozenset({"store", "notifier", "mail", "messenger", "attempts"})
 
 
 class Jobs(Mapping[str, "MemberJob"]):
@@ -150,6 +159,12 @@ class Container:
         return OrderService(self.store, self.settings.commit_attempts)
 
     @built
+    def intake(self) -> WebhookIntake:
+        from shared.services.webhook_intake import WebhookIntake
+
+        return WebhookIntake(self.orders, self.store)
+
+    @built
     def checkout(self) -> CheckoutService:
         from shared.services.checkout import CheckoutService
 
@@ -179,12 +194,12 @@ class Container:
 
         s = self.settings
         config = GrantConfig(
-            s.grant_chunk_size,
-            s.sweep_page_size,
-            s.sweep_threads,
-            s.commit_attempts,
-            s.email_from,
-            s.grant_template_prefix,
+            chunk_size=s.grant_chunk_size,
+            page_size=s.sweep_page_size,
+            threads=s.sweep_threads,
+            attempts=s.commit_attempts,
+            email_from=s.email_from,
+            template_prefix=s.grant_template_prefix,
         )
         return GrantService(self.store, self.grant_store, self.queue, self.tenants, self.notifier, config)
 
@@ -198,12 +213,6 @@ class Container:
         return Sweeper(
             self.store, self.tenants, Jobs(self._job_factories(), self._lock), s.sweep_page_size, s.sweep_threads
         )
-
-    @built
-    def upkeep(self) -> Upkeep:
-        from shared.services.jobs import Upkeep
-
-        return Upkeep(self.store, self.settings.commit_attempts)
 
     @built
     def mail(self) -> MailSettings:
@@ -221,35 +230,26 @@ class Container:
         return Messenger(self.store, self.notifier, self.mail)
 
     def _job_factories(self) -> dict[str, Callable[[], MemberJob]]:
-        def reminders() -> MemberJob:
-            from shared.services.reminders import ReminderService
+        """Each shard-sweeping job of the catalog (shared/scheduled_jobs.py) -> the builder of its member step."""
+        return {row.job: partial(self._member_job, row.service) for row in SCHEDULED_JOBS if row.service is not None}
 
-            return ReminderService(self.store, self.notifier, self.mail, self.settings.commit_attempts).remind
+    def _member_job(self, service: str) -> MemberJob:
+        """A catalog row's ``"<module>:<Class>.<method>"``: the module imported now (the job's first task), the
+        class built with the dependencies its constructor names (``JOB_DEPENDENCIES``), the method bound."""
+        module, _, path = service.partition(":")
+        class_name, method = path.split(".")
+        service_class = getattr(importlib.import_module(module), class_name)
+        names = inspect.signature(service_class).parameters
+        unknown = set(names) - JOB_DEPENDENCIES
+        if unknown:
+            raise TypeError(
+                f"{service} asks for {sorted(unknown)}: a job service may ask for {sorted(JOB_DEPENDENCIES)}"
+            )
+        built_service = service_class(**{name: self._job_dependency(name) for name in names})
+        return getattr(built_service, method)  # type: ignore[no-any-return]
 
-        def birthdays() -> MemberJob:
-            from shared.services.birthdays import BirthdayService
-
-            return BirthdayService(self.store, self.messenger, self.settings.commit_attempts).grant
-
-        def tier_reviews() -> MemberJob:
-            from shared.services.tier_reviews import TierReviewService
-
-            return TierReviewService(self.store, self.messenger, self.settings.commit_attempts).review
-
-        def boost_reminders() -> MemberJob:
-            from shared.services.boost_reminders import BoostReminderService
-
-            return BoostReminderService(self.store, self.messenger, self.settings.commit_attempts).remind
-
-        return {
-            "expire": lambda: self.upkeep.expire,
-            "remind": reminders,
-            "release-holds": lambda: self.upkeep.release_holds,
-            "activate-pending": lambda: self.upkeep.activate_pending,
-            "birthday-bonus": birthdays,
-            "tier-review": tier_reviews,
-            "boost-reminder": boost_reminders,
-        }
+    def _job_dependency(self, name: str) -> object:
+        return self.settings.commit_attempts if name == "attempts" else getattr(self, name)
 
 
 def build(settings: Settings) -> Container:

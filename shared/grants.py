@@ -25,7 +25,7 @@ GRANT_CHANNELS = ("email", "sms")
 TASK_KIND = "grant"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GrantRequest:
     """A validated request (see ``shared.api_models.GrantIn``) in plain types."""
 
@@ -67,7 +67,7 @@ def chunked(ids: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Grant:
     grant_id: str
     fingerprint: str
@@ -109,22 +109,22 @@ def new_grant(request: GrantRequest, now: datetime, chunk_size: int) -> Grant:
     members = len(request.member_ids)
     chains = -(-members // chunk_size) if request.segment == "member_ids" else INDEX_SHARDS
     return Grant(
-        request.grant_id,
-        request.fingerprint,
-        request.segment,
-        request.tier,
-        members,
-        request.points,
-        expires_at,
-        request.reason,
-        request.notify,
-        chains,
-        now,
+        grant_id=request.grant_id,
+        fingerprint=request.fingerprint,
+        segment=request.segment,
+        tier=request.tier,
+        member_count=members,
+        points=request.points,
+        expires_at=expires_at,
+        reason=request.reason,
+        notify=request.notify,
+        chains=chains,
+        created_at=now,
         targeted=members,  # known up front for a list; index segments count what their parts find
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GrantTask:
     """One part of one chain, as an SQS message on the sweep queue (``kind`` tells it from a sweep task)."""
 
@@ -156,25 +156,25 @@ class GrantTask:
         data = json.loads(raw)
         ids = data.get("member_ids")
         return cls(
-            str(data["tenant"]),
-            str(data["grant_id"]),
-            str(data["chain"]),
-            int(data.get("part", 0)),
-            data.get("cursor"),
-            tuple(str(m) for m in ids) if ids is not None else None,
+            tenant=str(data["tenant"]),
+            grant_id=str(data["grant_id"]),
+            chain=str(data["chain"]),
+            part=int(data.get("part", 0)),
+            cursor=data.get("cursor"),
+            member_ids=tuple(str(m) for m in ids) if ids is not None else None,
         )
 
 
 def first_tasks(tenant: str, grant: Grant, member_ids: Sequence[str], chunk_size: int) -> list[GrantTask]:
     if grant.segment == "member_ids":
         return [
-            GrantTask(tenant, grant.grant_id, f"C{n:05d}", member_ids=chunk)
+            GrantTask(tenant=tenant, grant_id=grant.grant_id, chain=f"C{n:05d}", member_ids=chunk)
             for n, chunk in enumerate(chunked(member_ids, chunk_size))
         ]
-    return [GrantTask(tenant, grant.grant_id, f"S{shard:02d}") for shard in range(INDEX_SHARDS)]
+    return [GrantTask(tenant=tenant, grant_id=grant.grant_id, chain=f"S{shard:02d}") for shard in range(INDEX_SHARDS)]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PartResult:
     """What one part did; recorded once. ``next_cursor`` None: the chain is done."""
 

@@ -46,7 +46,7 @@ def lot_source(value: str) -> LotSource:
 MAX_OPEN_HOLDS = 20  # a cart abandons its hold; this caps what abandoned carts can pile up
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Lot:
     lot_id: str
     points: int  # as accrued
@@ -86,7 +86,7 @@ class LotChange:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Movement:
     kind: EntryKind
     delta: int
@@ -188,12 +188,27 @@ def credit(account: Ledger, kind: EntryKind, credits: Sequence[Credit], now: dat
         lot_id = str(seq) if index == 0 else f"{seq}-{index}"
         if item.points - paid > 0:
             lots.append(
-                Lot(lot_id, item.points, item.points - paid, item.source, now, item.available_at, item.expires_at)
+                Lot(
+                    lot_id=lot_id,
+                    points=item.points,
+                    remaining=item.points - paid,
+                    source=item.source,
+                    earned_at=now,
+                    available_at=item.available_at,
+                    expires_at=item.expires_at,
+                )
             )
             changes.append(LotChange(lot_id, item.points - paid, item.expires_at))
     updated = replace(account, seq=seq, debt=debt, lots=expiry_order(lots))
     total = sum(c.points for c in credits)
-    movement = Movement(kind, total, seq, updated.balance, tuple(changes), debt - account.debt)
+    movement = Movement(
+        kind=kind,
+        delta=total,
+        seq=seq,
+        balance_after=updated.balance,
+        lots=tuple(changes),
+        debt_change=debt - account.debt,
+    )
     return updated, movement
 
 
@@ -232,7 +247,7 @@ def spend(account: Ledger, points: int, now: datetime, *, releasing: str | None 
     lots, changes = _take(account.lots, wanted)
     seq = account.seq + 1
     updated = replace(account, seq=seq, lots=lots, holds=holds)
-    return updated, Movement("redeem", -points, seq, updated.balance, changes)
+    return updated, Movement(kind="redeem", delta=-points, seq=seq, balance_after=updated.balance, lots=changes)
 
 
 def reverse(account: Ledger, points: int, now: datetime, own_lot_ids: Sequence[str] = ()) -> tuple[Ledger, Movement]:
@@ -261,7 +276,9 @@ def reverse(account: Ledger, points: int, now: datetime, own_lot_ids: Sequence[s
     lots, changes = _take(account.lots, wanted)
     seq = account.seq + 1
     updated = replace(account, seq=seq, lots=lots, debt=account.debt + left)
-    return updated, Movement("reverse", -points, seq, updated.balance, changes, left)
+    return updated, Movement(
+        kind="reverse", delta=-points, seq=seq, balance_after=updated.balance, lots=changes, debt_change=left
+    )
 
 
 def expire(account: Ledger, now: datetime) -> tuple[Ledger, Movement | None]:
@@ -272,7 +289,9 @@ def expire(account: Ledger, now: datetime) -> tuple[Ledger, Movement | None]:
     lots, changes = _take(account.lots, due)
     seq = account.seq + 1
     updated = replace(account, seq=seq, lots=lots)
-    return updated, Movement("expire", -sum(due.values()), seq, updated.balance, changes)
+    return updated, Movement(
+        kind="expire", delta=-sum(due.values()), seq=seq, balance_after=updated.balance, lots=changes
+    )
 
 
 def place_hold(account: Ledger, hold: Hold, now: datetime) -> Ledger:
@@ -322,4 +341,4 @@ def activate(account: Ledger, since: datetime | None, now: datetime) -> tuple[Le
     seq = account.seq + 1
     updated = replace(account, seq=seq)
     changes = tuple(LotChange(lot.lot_id, 0, lot.expires_at) for lot in ready)
-    return updated, Movement("activate", 0, seq, updated.balance, changes)
+    return updated, Movement(kind="activate", delta=0, seq=seq, balance_after=updated.balance, lots=changes)

@@ -33,7 +33,7 @@ def earn_credits(earning: Earning, paid_at: datetime, program: ProgramSettings) 
     return [c for c in credits if c.points > 0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrderRecord:
     """What an order.paid did, frozen at that moment (the PAID entry)."""
 

@@ -18,7 +18,7 @@ from shared.ledger import LotChange, Movement
 from shared.orders import Returned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EntryRecord:
     """One append-only ledger entry. ``scope``/``key`` name it uniquely within the tenant:
     ``ORDER#<id>``/``PAID`` for an order's accrual, ``ORDER#<id>``/``REFUND#<rid>#REVERSE`` ..."""
@@ -43,7 +43,7 @@ class PaidIndex:
     cash_minor: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HoldRecord:
     hold_id: str
     member_id: str
@@ -66,7 +66,7 @@ class OrderHoldClaim:
     status: Literal["active", "captured", "released"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RefundRecord:
     """A processed refund or cancellation (``refund_id == "CANCEL"``) of one order."""
 
@@ -93,7 +93,7 @@ class PaidRow:
     refund_id: str | None = None  # None: the PAID entry; "CANCEL": the order was cancelled
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Profile:
     """A member's contact data and consent. Read, it is the whole item (consent: every channel). Written
     (``Commit.profile``, ``save_profile``), it is a patch: None fields and consent channels it does not name
@@ -151,7 +151,7 @@ class CounterRecord:
     previous: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Commit:
     member_id: str
     account: Account | None = None  # None: the account is not touched
@@ -165,7 +165,7 @@ class Commit:
     claim: OrderHoldClaim | None = None  # the order's hold claim (see ``OrderHoldClaim``)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NotificationRecord:
     """One message to one member (see ``shared.dal.models.NotificationItem`` for the statuses): an expiry reminder,
     a program message (``topic``), whose ``expiry_date`` is then the date the message is about, or a bulk grant's

@@ -33,7 +33,7 @@ class ExpiringPoints:
     newest_lot_at: datetime  # when the newest of those lots was created
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DueMessage:
     expiry_date: date
     days_before: int
@@ -90,7 +90,14 @@ def due_messages(account: Account, stages: Sequence[ReminderStage], zone: ZoneIn
             fires = _effective(group, stage, zone)
             if fires <= now and (since is None or fires > since):
                 due.extend(
-                    DueMessage(group.expiry_date, stage.days_before, channel, group.points, group.expires_at, fires)
+                    DueMessage(
+                        expiry_date=group.expiry_date,
+                        days_before=stage.days_before,
+                        channel=channel,
+                        points=group.points,
+                        expires_at=group.expires_at,
+                        fires_at=fires,
+                    )
                     for channel in stage.channels
                 )
     return due

@@ -63,7 +63,7 @@ class PromoEarning:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Earning:
     eligible_minor: int
     points: int  # the permanent program's lot: rate × multipliers, floored once, plus combos
@@ -101,14 +101,28 @@ def earn(cart: Cart, points_redeemed: int, program: ProgramSettings, standing: S
     rate, rate_line = _rate(program, standing, tier)
     if eligible < program.min_check_minor:
         line = {"rule": "min_check", "min_check_minor": program.min_check_minor, "points": 0}
-        return Earning(eligible, 0, rate, tier.name if tier else None, (), (line,))
+        return Earning(
+            eligible_minor=eligible,
+            points=0,
+            rate_bp=rate,
+            tier=tier.name if tier else None,
+            promos=(),
+            breakdown=(line,),
+        )
     lines, points = _multiplied(cart, eligible, rate, rate_line, program, standing, paid_at)
     for combo_line in _combos(cart, program):
         lines.append(combo_line)
         points += combo_line["points"]
     promos = tuple(_promotions(cart, eligible, program, paid_at))
     lines += [{"rule": "promotion", "id": p.promo_id, "points": p.points} for p in promos]
-    return Earning(eligible, points, rate, tier.name if tier else None, promos, tuple(lines))
+    return Earning(
+        eligible_minor=eligible,
+        points=points,
+        rate_bp=rate,
+        tier=tier.name if tier else None,
+        promos=promos,
+        breakdown=tuple(lines),
+    )
 
 
 def discounts(cart: Cart, program: ProgramSettings, standing: Standing) -> Discounts:

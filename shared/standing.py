@@ -47,7 +47,7 @@ def standing_of(standing: ProgramStanding, program: ProgramSettings, at: datetim
     return Standing(
         spend_minor=spend_for_tiers(standing, program, at),
         kept_tier=standing.tier,
-        vip=standing.abc_class == "A",
+        vip=standing.vip,
         boost_active=boosted,
         boost_discount_open=boosted and standing.boost_discount_open,
     )

@@ -39,7 +39,7 @@ CACHE_ENTRIES = 1024  # tenants one container keeps; the least recently used lea
 MAX_KEY_GRACE = timedelta(days=7)  # the longest a rotated-out API key stays valid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tenant:
     tenant_id: str
     status: str

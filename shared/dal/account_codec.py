@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from shared.account import Account, ProgramStanding, WakeUps
+from shared.dal.due_times import DERIVED_TIMES, WAKEUP_FIELDS
 from shared.dal.models import (
     AccountItem,
     HoldMap,
@@ -20,6 +21,23 @@ from shared.keys import (
 )
 from shared.ledger import Hold, Ledger, Lot, lot_source
 from shared.referral import code_of
+
+# Every ``WakeUps`` field is the ``AccountItem`` attribute of the same name (a scheduled job's sparse index may range
+# on it, shared/scheduled_jobs.py): a new wake-up is a field there and an attribute in models.py, nothing here.
+_WHOLE_NUMBERS = {name for name, hint in get_type_hints(WakeUps).items() if int in get_args(hint)}
+
+
+def _wakeups_from(item: AccountItem) -> WakeUps:
+    """Each wake-up from the attribute of its name (a number attribute may come back as a float: made whole)."""
+    values: dict[str, Any] = {name: getattr(item, name) for name in WAKEUP_FIELDS}
+    for name in _WHOLE_NUMBERS:
+        values[name] = None if values[name] is None else int(values[name])
+    return WakeUps(**values)
+
+
+def _due_times(account: Account) -> dict[str, Any]:
+    """The times the ledger derives, each the range key of its due index."""
+    return {name: time(account) for name, time in DERIVED_TIMES.items()}
 
 
 def _epoch(value: datetime) -> int:
@@ -78,14 +96,7 @@ def account_from(item: AccountItem) -> Account:
         boost_discount_open=bool(item.boost_open),
         abc_class=item.abc_class,
     )
-    wakeups = WakeUps(
-        remind_at=item.remind_at,
-        reminded_through=item.reminded_through,
-        activated_through=item.activated_through,
-        birthday_year=None if item.birthday_year is None else int(item.birthday_year),
-        tier_review_at=item.tier_review_at,
-        boost_remind_at=item.boost_remind_at,
-    )
+    wakeups = _wakeups_from(item)
     return Account(ledger=ledger, version=int(item.version), standing=standing, wakeups=wakeups)
 
 
@@ -107,9 +118,7 @@ def account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         ],
         shard=shard_of(pk),
         tenant_shard=shard_pk(tenant, shard_of(pk)),
-        next_expiry=ledger.next_expiry,
-        hold_expiry=ledger.next_hold_expiry,
-        next_available=account.next_activation,
+        **_due_times(account),
         lifetime_spend_minor=standing.lifetime_spend_minor,
         tier=standing.tier,
         spend_months=dict(standing.spend_months) or None,
@@ -117,13 +126,8 @@ def account_item(tenant: str, account: Account, at: datetime) -> AccountItem:
         boost_until=standing.boost_until,
         boost_open=standing.boost_discount_open or None,
         abc_class=standing.abc_class,
-        abc_key=abc_key(tenant) if standing.abc_class == "A" else None,
-        remind_at=wakeups.remind_at,
-        reminded_through=wakeups.reminded_through,
-        activated_through=wakeups.activated_through,
-        birthday_year=wakeups.birthday_year,
-        tier_review_at=wakeups.tier_review_at,
-        boost_remind_at=wakeups.boost_remind_at,
+        abc_key=abc_key(tenant) if standing.vip else None,
+        **{name: getattr(wakeups, name) for name in WAKEUP_FIELDS},
         referral_key=referral_key(tenant, code_of(tenant, account.member_id)),
         updated_at=at,
     )

@@ -39,27 +39,27 @@ def part_key(chain: str, part: int) -> str:
 
 def _grant_from(item: GrantItem) -> Grant:
     return Grant(
-        item.grant_id,
-        item.fingerprint,
-        item.segment,
-        item.tier,
-        int(item.member_count),
-        int(item.points),
-        item.expires_at,
-        item.reason,
-        tuple(str(channel) for channel in item.notify or []),
-        int(item.chains),
-        item.created_at,
-        int(item.targeted),
-        int(item.granted),
-        int(item.skipped),
-        int(item.failed),
-        int(item.notified),
-        int(item.chains_done),
-        int(item.parts_done),
-        bool(item.enqueued),
-        item.started_at,
-        item.updated_at,
+        grant_id=item.grant_id,
+        fingerprint=item.fingerprint,
+        segment=item.segment,
+        tier=item.tier,
+        member_count=int(item.member_count),
+        points=int(item.points),
+        expires_at=item.expires_at,
+        reason=item.reason,
+        notify=tuple(str(channel) for channel in item.notify or []),
+        chains=int(item.chains),
+        created_at=item.created_at,
+        targeted=int(item.targeted),
+        granted=int(item.granted),
+        skipped=int(item.skipped),
+        failed=int(item.failed),
+        notified=int(item.notified),
+        chains_done=int(item.chains_done),
+        parts_done=int(item.parts_done),
+        enqueued=bool(item.enqueued),
+        started_at=item.started_at,
+        updated_at=item.updated_at,
     )
 
 
@@ -67,14 +67,14 @@ def _part_from(item: GrantPartItem) -> PartResult:
     chain, part = item.sk.split("#")[1:3]
     cursor = json.loads(item.next_cursor) if item.next_cursor else None
     return PartResult(
-        chain,
-        int(part),
-        cursor,
-        int(item.targeted),
-        int(item.granted),
-        int(item.skipped),
-        int(item.failed),
-        int(item.notified),
+        chain=chain,
+        part=int(part),
+        next_cursor=cursor,
+        targeted=int(item.targeted),
+        granted=int(item.granted),
+        skipped=int(item.skipped),
+        failed=int(item.failed),
+        notified=int(item.notified),
     )
 
 

@@ -30,6 +30,7 @@ from shared.records import (
     DuePage,
     PaidRow,
 )
+from shared.scheduled_jobs import SCHEDULED_JOBS
 
 
 class LedgerIndexes:
@@ -96,11 +97,9 @@ class LedgerIndexes:
         return sorted({item.member_id for item in guard(lambda: list(found))})
 
 
+# Due index name (the catalog's ``index``) -> the ACCOUNT item's GSI ``<index>_due`` and its range attribute.
 DUE_INDEXES: dict[str, tuple[Any, Any]] = {
-    "expiry": (AccountItem.expiry_due, AccountItem.next_expiry),
-    "remind": (AccountItem.remind_due, AccountItem.remind_at),
-    "holds": (AccountItem.holds_due, AccountItem.hold_expiry),
-    "pending": (AccountItem.pending_due, AccountItem.next_available),
-    "tier_review": (AccountItem.tier_review_due, AccountItem.tier_review_at),
-    "boost_remind": (AccountItem.boost_remind_due, AccountItem.boost_remind_at),
+    row.index: (getattr(AccountItem, row.gsi), getattr(AccountItem, row.attribute))
+    for row in SCHEDULED_JOBS
+    if row.index is not None and row.gsi is not None and row.attribute is not None
 }

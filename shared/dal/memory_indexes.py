@@ -13,10 +13,12 @@ from typing import Any
 from shared.account import Account
 from shared.birthday import birthday_days
 from shared.clock import iso, parse_ts
+from shared.dal.due_times import due_time
 from shared.dal.memory_writes import stored
 from shared.keys import ACCOUNT, PROFILE, birthday_key, member_key, shard_of, tenant_pk
 from shared.records import DuePage, EntryRecord, PaidRow, Profile, RefundRecord
 from shared.referral import code_of
+from shared.scheduled_jobs import SCHEDULED_JOBS
 
 
 class MemoryIndexes:
@@ -94,16 +96,12 @@ class MemoryIndexes:
         return rows
 
     def vip_members(self, tenant: str) -> list[str]:
-        return sorted(a.member_id for a in self._tenant_values(tenant, Account) if a.standing.abc_class == "A")
+        return sorted(a.member_id for a in self._tenant_values(tenant, Account) if a.standing.vip)
 
 
+# Due index name -> the account's time the index ranges on (as ``account_codec`` writes it to the ACCOUNT item).
 DUE_TIMES: dict[str, Callable[[Account], datetime | None]] = {
-    "expiry": lambda a: a.ledger.next_expiry,
-    "remind": lambda a: a.wakeups.remind_at,
-    "holds": lambda a: a.ledger.next_hold_expiry,
-    "pending": lambda a: a.next_activation,
-    "tier_review": lambda a: a.wakeups.tier_review_at,
-    "boost_remind": lambda a: a.wakeups.boost_remind_at,
+    row.index: due_time(row.attribute) for row in SCHEDULED_JOBS if row.index is not None and row.attribute is not None
 }
 
 

@@ -84,7 +84,7 @@ def put(value: Any) -> Callable[[Any], Any]:
 
 def merged_profile(old: Profile | None, patch: Profile) -> Profile:
     """``profile_patch``: the fields the patch names, its consent channels; a channel never stored starts on."""
-    base = old or Profile(patch.member_id)
+    base = old or Profile(member_id=patch.member_id)
     consent = {c: patch.consent.get(c, base.consent.get(c, True)) for c in CHANNELS}
     return Profile(
         member_id=patch.member_id,

@@ -47,12 +47,12 @@ def lot_changes(items: Iterable[Any]) -> tuple[LotChange, ...]:
 
 def entry_from(item: EntryItem, scope: str) -> EntryRecord:
     movement = Movement(
-        entry_kind(item.kind),
-        int(item.delta),
-        int(item.seq),
-        int(item.balance_after),
-        lot_changes(item.lots),
-        int(item.debt_change),
+        kind=entry_kind(item.kind),
+        delta=int(item.delta),
+        seq=int(item.seq),
+        balance_after=int(item.balance_after),
+        lots=lot_changes(item.lots),
+        debt_change=int(item.debt_change),
     )
     details = _plain(item.details.as_dict()) if item.details is not None else {}
     paid_index = None
@@ -108,21 +108,28 @@ def entry_item(tenant: str, entry: EntryRecord) -> EntryItem:
 
 def profile_from(item: ProfileItem) -> Profile:
     consent = {"email": item.consent_email, "sms": item.consent_sms, "call": item.consent_call}
-    return Profile(item.member_id, item.email, item.phone, item.name, item.birthday, consent)
+    return Profile(
+        member_id=item.member_id,
+        email=item.email,
+        phone=item.phone,
+        name=item.name,
+        birthday=item.birthday,
+        consent=consent,
+    )
 
 
 def refund_from(item: RefundItem) -> RefundRecord:
     amount = None if item.amount_minor is None else int(item.amount_minor)
     return RefundRecord(
-        item.order_id,
-        item.refund_id,
-        item.member_id,
-        amount,
-        int(item.refunded_minor),
-        int(item.reversed_points),
-        int(item.restored_points),
-        item.created_at,
-        item.event_id,
+        order_id=item.order_id,
+        refund_id=item.refund_id,
+        member_id=item.member_id,
+        amount_minor=amount,
+        refunded_minor=int(item.refunded_minor),
+        reversed_points=int(item.reversed_points),
+        restored_points=int(item.restored_points),
+        created_at=item.created_at,
+        event_id=item.event_id,
         returned=tuple(
             Returned(sku=sku, quantity=quantity, amount_minor=amount)
             for sku, quantity, amount in json.loads(item.returned or "[]")
@@ -132,13 +139,13 @@ def refund_from(item: RefundItem) -> RefundRecord:
 
 def hold_from(item: HoldItem) -> HoldRecord:
     return HoldRecord(
-        item.pk.rsplit("#HOLD#", 1)[1],
-        item.member_id,
-        item.order_id,
-        int(item.points),
-        int(item.discount_minor),
-        item.expires_at,
-        item.created_at,
+        hold_id=item.pk.rsplit("#HOLD#", 1)[1],
+        member_id=item.member_id,
+        order_id=item.order_id,
+        points=int(item.points),
+        discount_minor=int(item.discount_minor),
+        expires_at=item.expires_at,
+        created_at=item.created_at,
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Reminder:
     """Everything a reminder message may name."""
 
@@ -72,7 +72,7 @@ def staff_call(r: Reminder) -> tuple[str, str]:
     return subject[:100], json.dumps(body, ensure_ascii=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GrantNotice:
     """What a bulk grant's message names (docs/spec.md §8)."""
 

@@ -62,7 +62,7 @@ class VipTask:
         return cls(str(data["tenant_id"]), parse_ts(data["now"]), str(data["run_id"]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AbcReport:
     metric: str
     period_days: int
@@ -86,7 +86,14 @@ class AbcService:
         period_days = period_days or (program.vip.period_days if program.vip else 365)
         since = now - timedelta(days=period_days)
         rows = self.store.paid_rows(tenant.tenant_id, since, now)
-        return AbcReport(metric, period_days, since, now, program.currency, classify(metric_values(rows, metric)))
+        return AbcReport(
+            metric=metric,
+            period_days=period_days,
+            since=since,
+            until=now,
+            currency=program.currency,
+            result=classify(metric_values(rows, metric)),
+        )
 
     # -- the scheduled classification -------------------------------------------------------------
 
@@ -95,7 +102,7 @@ class AbcService:
         return [VipTask(tenant_id, now, run_id) for tenant_id, _ in self.registry.vip_tenants()]
 
     def classify(self, task: VipTask) -> ShardReport:
-        report = ShardReport(JOB, 0)
+        report = ShardReport(job=JOB, shard=0)
         tenant = self.tenants.get(task.tenant_id)
         if tenant is None or tenant.status != "active":
             report.skipped += 1
@@ -135,8 +142,8 @@ class AbcService:
 
         def step(loaded: Loaded) -> Change[MemberOutcome]:
             if not loaded.member.exists or loaded.member.account.standing.abc_class == klass:
-                return Change(MemberOutcome())
-            return Change(MemberOutcome(True), loaded.account.with_standing(abc_class=klass))
+                return Change(result=MemberOutcome())
+            return Change(result=MemberOutcome(changed=True), account=loaded.account.with_standing(abc_class=klass))
 
         try:
             return self.writes.apply(tenant, key.member_id, step, now, first=member)

@@ -51,7 +51,7 @@ class BirthdayService:
         loaded: Loaded, bonus: BirthdayBonus, today: date, now: datetime
     ) -> Change[tuple[MemberOutcome, int | None]]:
         if loaded.member.account.wakeups.birthday_year == today.year:
-            return Change((MemberOutcome(), None))  # granted by an earlier run (or an overlapping one) this year
+            return Change(result=(MemberOutcome(), None))  # granted by an earlier run (or an overlapping one) this year
         lot = Credit(bonus.points, "birthday", now, now + timedelta(days=bonus.lifetime_days))
         ledger, movement = credit(loaded.account.ledger, "grant", [lot], now)
         details = BirthdayDetails(
@@ -59,11 +59,18 @@ class BirthdayService:
         )
         member_id = ledger.member_id
         entry = EntryRecord(
-            member_scope(member_id), birthday_entry_key(today.year), member_id, movement, "birthday", now, None, details
+            scope=member_scope(member_id),
+            key=birthday_entry_key(today.year),
+            member_id=member_id,
+            movement=movement,
+            reference="birthday",
+            created_at=now,
+            event_id=None,
+            details=details,
         )
-        outcome = MemberOutcome(True, lots=1, points=bonus.points)
+        outcome = MemberOutcome(changed=True, lots=1, points=bonus.points)
         account = loaded.account.with_ledger(ledger).with_wakeups(birthday_year=today.year)
-        return Change((outcome, ledger.seq), account, (entry,))
+        return Change(result=(outcome, ledger.seq), account=account, entries=(entry,))
 
     def _mail(self, tenant: Tenant, member: Member, bonus: BirthdayBonus, today: date, now: datetime) -> list[Step]:
         """The e-mail of this year's bonus unless its record is final (a Query per run of the day when reachable)."""
@@ -74,6 +81,15 @@ class BirthdayService:
             return [Step("skipped")]
         expires = (now + timedelta(days=bonus.lifetime_days)).astimezone(ZoneInfo(program.timezone)).date()
         data = birthday_data(tenant.tenant_id, profile.name, bonus.points, expires, program.language)
-        msg = Outgoing("birthday", str(today.year), "email", today.isoformat(), bonus.points, 0, BIRTHDAY, data)
+        msg = Outgoing(
+            topic="birthday",
+            occasion=str(today.year),
+            channel="email",
+            about=today.isoformat(),
+            points=bonus.points,
+            days_before=0,
+            template=BIRTHDAY,
+            data=data,
+        )
         record = self.messenger.records(tenant, member.account.member_id, msg.topic, msg.occasion).get(msg.key)
         return [self.messenger.send(tenant, member, msg, record, now)]

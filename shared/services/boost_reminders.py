@@ -39,13 +39,13 @@ class BoostReminderService:
         member = loaded.member
         remind_at, until = member.account.wakeups.boost_remind_at, member.account.standing.boost_until
         if remind_at is None or remind_at > now:
-            return Change(MemberOutcome())  # the index was behind: another run handled it already
+            return Change(result=MemberOutcome())  # the index was behind: another run handled it already
         boost = tenant.current.settings.post_purchase_boost
         running = until is not None and now < until
         steps = self._send(tenant, member, now) if boost and boost.reminder_days_before_end and running else []
         waits = [s.retry_at for s in steps if s.retry_at is not None]
         updated = loaded.account.with_wakeups(boost_remind_at=min(waits, default=None))
-        return Change(counted(MemberOutcome(changed=bool(steps)), steps), updated)
+        return Change(result=counted(MemberOutcome(changed=bool(steps)), steps), account=updated)
 
     def _send(self, tenant: Tenant, member: Member, now: datetime) -> list[Step]:
         program = tenant.current.settings
@@ -61,7 +61,15 @@ class BoostReminderService:
         steps = []
         for channel in CHANNELS:
             msg = Outgoing(
-                "boost_ending", occasion, channel, local_until.isoformat(), 0, days, BOOST_ENDING, data, text
+                topic="boost_ending",
+                occasion=occasion,
+                channel=channel,
+                about=local_until.isoformat(),
+                points=0,
+                days_before=days,
+                template=BOOST_ENDING,
+                data=data,
+                text=text,
             )
             steps.append(self.messenger.send(tenant, member, msg, records.get(msg.key), now))
         return steps

@@ -27,7 +27,7 @@ from shared.standing import standing_of
 from shared.tenants import Tenant
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Quote:
     available: int
     max_redeemable_points: int
@@ -39,7 +39,7 @@ class Quote:
     boost_discount_minor: int = 0  # the post-purchase boost's one-time discount, while it runs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HoldResult:
     hold_id: str
     order_id: str
@@ -66,14 +66,14 @@ class CheckoutService:
         earning = earn(cart, 0, program, standing, now)
         off = discounts(cart, program, standing)
         return Quote(
-            available,
-            points,
-            points * program.point_value_minor,
-            earning.total_points,
-            earn(cart, points, program, standing, now).total_points,
-            earning.tier,
-            off.tier_discount_minor,
-            off.boost_discount_minor,
+            available=available,
+            max_redeemable_points=points,
+            max_discount_minor=points * program.point_value_minor,
+            points_to_earn=earning.total_points,
+            points_to_earn_at_max_redeem=earn(cart, points, program, standing, now).total_points,
+            tier=earning.tier,
+            tier_discount_minor=off.tier_discount_minor,
+            boost_discount_minor=off.boost_discount_minor,
         )
 
     def hold(
@@ -95,14 +95,22 @@ class CheckoutService:
             if existing is not None and existing.points == points:  # the same request again
                 same = HoldResult(hold_id=existing.hold_id, order_id=order_id, member_id=member_id, points=points,
                                   discount_minor=discount, expires_at=existing.expires_at, status="active")  # fmt: skip
-                return Change(same)
+                return Change(result=same)
             hold = Hold(hold_id=hold_id, order_id=order_id, points=points, expires_at=expires_at)
             account = loaded.account.with_ledger(place_hold(ledger, hold, now))
-            record = HoldRecord(hold_id, member_id, order_id, points, discount, expires_at, now)
+            record = HoldRecord(
+                hold_id=hold_id,
+                member_id=member_id,
+                order_id=order_id,
+                points=points,
+                discount_minor=discount,
+                expires_at=expires_at,
+                created_at=now,
+            )
             claim = OrderHoldClaim(order_id, hold_id, member_id, expires_at, "active")
             placed = HoldResult(hold_id=hold_id, order_id=order_id, member_id=member_id, points=points,
                                 discount_minor=discount, expires_at=expires_at, status="active")  # fmt: skip
-            return Change(placed, account, hold=record, claim=claim)
+            return Change(result=placed, account=account, hold=record, claim=claim)
 
         def duplicate(dup: Duplicate) -> HoldResult | None:
             if dup.key == hold_claim_key(order_id):
@@ -119,16 +127,23 @@ class CheckoutService:
             state = self.store.load_order(tenant.tenant_id, hold.order_id)
             if state.redemption is not None:
                 _same_capture(state.redemption.points, points)
-                return Change(self._captured(hold, state.redemption.hold_id, state.redemption.points, point_value))
+                return Change(
+                    result=self._captured(hold, state.redemption.hold_id, state.redemption.points, point_value)
+                )
             if state.paid is not None or state.voided:  # points spent now would be on no order's record
                 code = "order_cancelled" if state.voided else "order_already_paid"
                 raise Conflict("the order was paid or cancelled without these points; release the hold", code=code)
             wanted = hold.points if points is None else points
             ledger, movement = capture(loaded.account.ledger, hold_id, wanted, now)
-            entry = EntryRecord(order_scope(hold.order_id), REDEEM, hold.member_id, movement, hold.order_id, now,
-                                None, RedeemDetails(hold_id=hold_id))  # fmt: skip
+            entry = EntryRecord(scope=order_scope(hold.order_id), key=REDEEM, member_id=hold.member_id, movement=movement, reference=hold.order_id, created_at=now,
+                                event_id=None, details=RedeemDetails(hold_id=hold_id))  # fmt: skip
             captured = replace(_result(hold, "captured"), points=wanted, discount_minor=wanted * point_value)
-            return Change(captured, loaded.account.with_ledger(ledger), (entry,), claim=_ended(hold, "captured"))
+            return Change(
+                result=captured,
+                account=loaded.account.with_ledger(ledger),
+                entries=(entry,),
+                claim=_ended(hold, "captured"),
+            )
 
         def duplicate(_: Duplicate) -> HoldResult | None:
             redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
@@ -147,9 +162,9 @@ class CheckoutService:
                 redemption = self.store.load_order(tenant.tenant_id, hold.order_id).redemption
                 if redemption is not None and redemption.hold_id == hold_id:
                     raise Conflict("the hold was captured; refund the order instead", code="hold_captured")
-                return Change(_result(hold, "released"))  # released or expired already: nothing to do
+                return Change(result=_result(hold, "released"))  # released or expired already: nothing to do
             account = loaded.account.with_ledger(release_hold(loaded.account.ledger, hold_id, now))
-            return Change(_result(hold, "released"), account, claim=_ended(hold, "released"))
+            return Change(result=_result(hold, "released"), account=account, claim=_ended(hold, "released"))
 
         return self.writes.apply(tenant, hold.member_id, step, now)
 
@@ -168,7 +183,13 @@ class CheckoutService:
 
 def _result(hold: HoldRecord, status: str) -> HoldResult:
     return HoldResult(
-        hold.hold_id, hold.order_id, hold.member_id, hold.points, hold.discount_minor, hold.expires_at, status
+        hold_id=hold.hold_id,
+        order_id=hold.order_id,
+        member_id=hold.member_id,
+        points=hold.points,
+        discount_minor=hold.discount_minor,
+        expires_at=hold.expires_at,
+        status=status,
     )
 
 

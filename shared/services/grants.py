@@ -48,7 +48,7 @@ class GrantQueue(Protocol):
     def send(self, tasks: list[Any], delay_seconds: int = 0) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GrantConfig:
     chunk_size: int  # member ids per task
     page_size: int  # members per index page (one BatchGetItem)
@@ -156,7 +156,7 @@ class GrantService:
     def _members(
         self, tenant: Tenant, grant: Grant, task: GrantTask, time_left: Callable[[], float], now: datetime
     ) -> PartResult:
-        result = PartResult(task.chain, task.part)
+        result = PartResult(chain=task.chain, part=task.part)
         with ThreadPoolExecutor(max_workers=self.config.threads) as pool:
             if task.member_ids is not None:
                 self._batch(pool, tenant, grant, list(task.member_ids), result, now)
@@ -221,20 +221,20 @@ class GrantService:
     def _grant_one(grant: Grant, loaded: Loaded, now: datetime) -> Change[str]:
         member = loaded.member
         if not (member.exists or member.profile is not None):
-            return Change("skipped")  # an unknown id: no account, no profile
+            return Change(result="skipped")  # an unknown id: no account, no profile
         if grant.tier is not None and member.account.standing.tier != grant.tier:
-            return Change("skipped")  # left the tier since the index was read
+            return Change(result="skipped")  # left the tier since the index was read
         if grant.expires_at <= now:
-            return Change("skipped")  # the grant's points would be born expired
+            return Change(result="skipped")  # the grant's points would be born expired
         lot = Credit(grant.points, "grant", now, grant.expires_at)
         ledger, movement = credit(loaded.account.ledger, "grant", [lot], now)
         account = loaded.account.with_ledger(ledger)
         details = GrantDetails(grant_id=grant.grant_id, reason=grant.reason, points=grant.points)
         entry = EntryRecord(
-            member_scope(account.member_id), grant_entry_key(grant.grant_id), account.member_id, movement,
-            grant.grant_id, now, None, details,
+            scope=member_scope(account.member_id), key=grant_entry_key(grant.grant_id), member_id=account.member_id, movement=movement,
+            reference=grant.grant_id, created_at=now, event_id=None, details=details,
         )  # fmt: skip
-        return Change("granted", account, (entry,))
+        return Change(result="granted", account=account, entries=(entry,))
 
     # -- notifications -----------------------------------------------------------------------------
 
@@ -254,8 +254,8 @@ class GrantService:
                 continue
             key = grant_message_key(grant.grant_id, channel)
             claim = NotificationRecord(
-                member.account.member_id, key, grant.expires_at.astimezone(zone).date().isoformat(), 0, channel,
-                grant.points, "sending", 1, member.account.ledger.seq + 1, now, now, grant_id=grant.grant_id,
+                member_id=member.account.member_id, key=key, expiry_date=grant.expires_at.astimezone(zone).date().isoformat(), days_before=0, channel=channel,
+                points=grant.points, status="sending", attempts=1, seq=member.account.ledger.seq + 1, created_at=now, updated_at=now, grant_id=grant.grant_id,
             )  # fmt: skip
             if not self.store.claim_notification(tenant.tenant_id, claim, None):
                 reached |= self.grants.message_status(tenant.tenant_id, claim.member_id, key) == "sent"
@@ -273,7 +273,14 @@ class GrantService:
         program = tenant.current.settings
         day = grant.expires_at.astimezone(ZoneInfo(program.timezone)).date()
         name = member.profile.name if member.profile else None
-        notice = GrantNotice(tenant.tenant_id, name, grant.points, grant.reason, day, program.language)
+        notice = GrantNotice(
+            tenant_id=tenant.tenant_id,
+            name=name,
+            points=grant.points,
+            reason=grant.reason,
+            expiry_date=day,
+            language=program.language,
+        )
         if channel == "email":
             template = f"{self.config.template_prefix}-{program.language}"
             sender = tenant.email_from or self.config.email_from  # bound by the operator, else the platform's

@@ -22,7 +22,7 @@ from shared.services.store import LedgerStore, with_retries
 from shared.tenants import Tenant
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MemberOutcome:
     changed: bool = False
     lots: int = 0
@@ -56,9 +56,12 @@ class Upkeep:
     def expire(self, tenant: Tenant, key: MemberKey, member: Member, now: datetime) -> MemberOutcome:
         def step(loaded: Loaded) -> Change[MemberOutcome]:
             if not loaded.expired:
-                return Change(MemberOutcome())
+                return Change(result=MemberOutcome())
             movement = loaded.expired[0].movement
-            return Change(MemberOutcome(True, lots=len(movement.lots), points=-movement.delta), loaded.account)
+            return Change(
+                result=MemberOutcome(changed=True, lots=len(movement.lots), points=-movement.delta),
+                account=loaded.account,
+            )
 
         return self.writes.apply(tenant, key.member_id, step, now, first=member)
 
@@ -66,9 +69,9 @@ class Upkeep:
         def step(loaded: Loaded) -> Change[MemberOutcome]:
             ledger, lapsed = release_expired_holds(loaded.account.ledger, now)
             if not lapsed:
-                return Change(MemberOutcome())
-            outcome = MemberOutcome(True, points=sum(h.points for h in lapsed), lots=len(lapsed))
-            return Change(outcome, loaded.account.with_ledger(ledger))
+                return Change(result=MemberOutcome())
+            outcome = MemberOutcome(changed=True, points=sum(h.points for h in lapsed), lots=len(lapsed))
+            return Change(result=outcome, account=loaded.account.with_ledger(ledger))
 
         return self.writes.apply(tenant, key.member_id, step, now, first=member)
 
@@ -76,10 +79,10 @@ class Upkeep:
         def step(loaded: Loaded) -> Change[MemberOutcome]:
             before = loaded.member.account
             if before.next_activation is None or before.next_activation > now:
-                return Change(MemberOutcome())  # the index was behind: someone already did it
+                return Change(result=MemberOutcome())  # the index was behind: someone already did it
             account, movement = activated(loaded.account, now)
             if movement is None:
-                return Change(MemberOutcome(True), account)
+                return Change(result=MemberOutcome(changed=True), account=account)
             points = sum(
                 lot.remaining for lot in account.ledger.lots if lot.lot_id in {c.lot_id for c in movement.lots}
             )
@@ -92,6 +95,10 @@ class Upkeep:
                 created_at=now,
                 details=ActivationDetails(points=points),
             )
-            return Change(MemberOutcome(True, lots=len(movement.lots), points=points), account, (entry,))
+            return Change(
+                result=MemberOutcome(changed=True, lots=len(movement.lots), points=points),
+                account=account,
+                entries=(entry,),
+            )
 
         return self.writes.apply(tenant, key.member_id, step, now, first=member)

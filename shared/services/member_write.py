@@ -48,7 +48,7 @@ class Loaded:
     expired: tuple[EntryRecord, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change(Generic[T]):
     """What a domain step does: its answer, and the account after it (None: nothing to write) with the records that
     go into the same transaction."""

@@ -15,7 +15,7 @@ from shared.services.store import LedgerStore
 from shared.standing import spend_for_tiers, standing_of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MemberView:
     member_id: str
     balances: Balances

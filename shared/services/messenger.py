@@ -23,7 +23,7 @@ from shared.services.store import LedgerStore
 from shared.tenants import Tenant
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outgoing:
     """A message to send: ``occasion`` makes its key unique per member (a year, a month, a boost's end)."""
 
@@ -111,17 +111,17 @@ def _claim(member: Member, msg: Outgoing, record: NotificationRecord | None, now
         return replace(record, status="sending", attempts=record.attempts + 1, updated_at=now)
     account = member.account
     return NotificationRecord(
-        account.member_id,
-        msg.key,
-        msg.about,
-        msg.days_before,
-        msg.channel,
-        msg.points,
-        "sending",
-        1,
-        account.ledger.seq,
-        now,
-        now,
+        member_id=account.member_id,
+        key=msg.key,
+        expiry_date=msg.about,
+        days_before=msg.days_before,
+        channel=msg.channel,
+        points=msg.points,
+        status="sending",
+        attempts=1,
+        seq=account.ledger.seq,
+        created_at=now,
+        updated_at=now,
         topic=msg.topic,
     )
 

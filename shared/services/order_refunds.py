@@ -53,7 +53,7 @@ def paid_details(paid: EntryRecord) -> PaidDetails:
 def zero_entry(ledger: Ledger, kind: EntryKind) -> tuple[Ledger, Movement]:
     """An entry with no points (an order below the earning threshold, a bonus already lost), still on record."""
     seq = ledger.seq + 1
-    return replace(ledger, seq=seq), Movement(kind, 0, seq, ledger.balance)
+    return replace(ledger, seq=seq), Movement(kind=kind, delta=0, seq=seq, balance_after=ledger.balance)
 
 
 def order_record(paid: EntryRecord, state: OrderState) -> OrderRecord:
@@ -83,20 +83,9 @@ class OrderRefunds:
         self.writes = writes
         self.referrals = referrals
 
-    def refunded(
-        self,
-        tenant: Tenant,
-        order_id: str,
-        refund_id: str,
-        amount_minor: int | None,
-        event_id: str | None,
-        now: datetime,
-        cumulative_minor: int | None = None,
-        items: Sequence[Line] | None = None,
-    ) -> OrderResult:
+    def refunded(self, tenant: Tenant, request: Refunding, now: datetime) -> OrderResult:
         """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order."""
-        request = Refunding(order_id=order_id, refund_id=refund_id, amount_minor=amount_minor, event_id=event_id,
-                            cumulative_minor=cumulative_minor, items=items)  # fmt: skip
+        order_id, refund_id = request.order_id, request.refund_id
 
         def duplicate(dup: Duplicate) -> OrderResult | None:
             state = self.store.load_order(tenant.tenant_id, order_id)
@@ -117,15 +106,19 @@ class OrderRefunds:
         if request.cumulative_minor is not None:
             amount = request.cumulative_minor - (state.refunds[-1].refunded_minor if state.refunds else 0)
             if amount <= 0 and state.paid is not None:
-                return OrderResult("ignored", order_id, state.paid.member_id, reason="nothing_new_refunded")
+                return OrderResult(
+                    status="ignored", order_id=order_id, member_id=state.paid.member_id, reason="nothing_new_refunded"
+                )
         if state.voided:
-            return OrderResult("ignored", order_id, reason="order_cancelled")
+            return OrderResult(status="ignored", order_id=order_id, reason="order_cancelled")
         if state.paid is None:
             if amount is None:  # cancelled before paid: block a late payment from earning
                 return self._cancel_unpaid(tenant, state, request, now)
             raise NotFound(f"order {order_id} was never paid here", code="order_not_found")
         if state.cancelled:
-            return OrderResult("ignored", order_id, state.paid.member_id, reason="order_cancelled")
+            return OrderResult(
+                status="ignored", order_id=order_id, member_id=state.paid.member_id, reason="order_cancelled"
+            )
         loaded = self.writes.load(tenant, state.paid.member_id, now)
         change = self._refund(tenant, state, replace(request, amount_minor=amount), loaded, now)
         return self.writes.commit(tenant, loaded, change, now)
@@ -135,17 +128,19 @@ class OrderRefunds:
         captured at checkout) go back to their member in the same write, each piece with its lot's expiry."""
         order_id, redemption = request.order_id, state.redemption
         if redemption is None:
-            self.store.commit(tenant.tenant_id, Commit("", void_order=order_id))
-            return OrderResult("applied", order_id, reason="cancelled_before_payment")
+            self.store.commit(tenant.tenant_id, Commit(member_id="", void_order=order_id))
+            return OrderResult(status="applied", order_id=order_id, reason="cancelled_before_payment")
         program = tenant.current.settings
         loaded = self.writes.load(tenant, redemption.member_id, now)
         credits = restore_credits(redemption.lots, 0, redemption.points, now, program.restore_grace_days)
         ledger, movement = credit(loaded.account.ledger, "restore", credits, now)
-        entry = EntryRecord(order_scope(order_id), CANCEL_RESTORE, redemption.member_id, movement, order_id, now,
-                            request.event_id)  # fmt: skip
-        result = OrderResult("applied", order_id, redemption.member_id, points_restored=redemption.points,
+        entry = EntryRecord(scope=order_scope(order_id), key=CANCEL_RESTORE, member_id=redemption.member_id, movement=movement, reference=order_id, created_at=now,
+                            event_id=request.event_id)  # fmt: skip
+        result = OrderResult(status="applied", order_id=order_id, member_id=redemption.member_id, points_restored=redemption.points,
                              balance=ledger.balances(now).balance, reason="cancelled_before_payment")  # fmt: skip
-        change = Change(result, loaded.account.with_ledger(ledger), (entry,), void_order=order_id)
+        change = Change(
+            result=result, account=loaded.account.with_ledger(ledger), entries=(entry,), void_order=order_id
+        )
         return self.writes.commit(tenant, loaded, change, now)
 
     def _refund(
@@ -165,12 +160,12 @@ class OrderRefunds:
             ledger, taken, partner = self.referrals.take_back(tenant, state, refund_key(request.refund_id), ledger, now)
             entries += taken
         account = after_refund(loaded.account.with_ledger(ledger), program, refunded_now, month, now, paid.gained, full)
-        refund = RefundRecord(record.order_id, request.refund_id, record.member_id, request.amount_minor,
-                              plan.refunded_minor, plan.reverse_points, plan.restored_points, now, request.event_id,
-                              record.paid_at, returned=returned)  # fmt: skip
+        refund = RefundRecord(order_id=record.order_id, refund_id=request.refund_id, member_id=record.member_id, amount_minor=request.amount_minor,
+                              refunded_minor=plan.refunded_minor, reversed_points=plan.reverse_points, restored_points=plan.restored_points, created_at=now, event_id=request.event_id,
+                              order_paid_at=record.paid_at, returned=returned)  # fmt: skip
         result = replace(_refund_result(refund, "applied"), balance=ledger.balances(now).balance)
         # the referrer loses the bonus in the same transaction as the refund, or not at all
-        return Change(result, account, tuple(entries), refund=refund, partner=partner)
+        return Change(result=result, account=account, entries=tuple(entries), refund=refund, partner=partner)
 
     def _plan(
         self, tenant: Tenant, state: OrderState, request: Refunding, loaded: Loaded, now: datetime
@@ -208,20 +203,20 @@ def _moved(
     entries: list[EntryRecord] = []
     if plan.reverse_points:
         ledger, movement = reverse(ledger, plan.reverse_points, now, record.earned_lot_ids)
-        entries.append(EntryRecord(scope, f"{base}#REVERSE", record.member_id, movement, record.order_id, now,
-                                   request.event_id))  # fmt: skip
+        entries.append(EntryRecord(scope=scope, key=f"{base}#REVERSE", member_id=record.member_id, movement=movement, reference=record.order_id, created_at=now,
+                                   event_id=request.event_id))  # fmt: skip
     if plan.restore:
         ledger, movement = credit(ledger, "restore", plan.restore, now)
-        entries.append(EntryRecord(scope, f"{base}#RESTORE", record.member_id, movement, record.order_id, now,
-                                   request.event_id))  # fmt: skip
+        entries.append(EntryRecord(scope=scope, key=f"{base}#RESTORE", member_id=record.member_id, movement=movement, reference=record.order_id, created_at=now,
+                                   event_id=request.event_id))  # fmt: skip
     return ledger, entries
 
 
 def _refund_result(refund: RefundRecord, status: str) -> OrderResult:
     return OrderResult(
-        status,
-        refund.order_id,
-        refund.member_id,
+        status=status,
+        order_id=refund.order_id,
+        member_id=refund.member_id,
         points_reversed=refund.reversed_points,
         points_restored=refund.restored_points,
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from shared.rules import Cart
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CustomerIn:
     member_id: str
     email: str | None = None
@@ -19,7 +19,7 @@ class CustomerIn:
     referral_code: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaidOrderIn:
     order_id: str
     customer: CustomerIn
@@ -32,7 +32,7 @@ class PaidOrderIn:
     code_owner: str | None = None  # set when that hold is another member's (the code was passed on)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrderResult:
     status: str  # applied | duplicate | ignored
     order_id: str

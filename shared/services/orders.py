@@ -23,7 +23,7 @@ from shared.program import ProgramSettings, ProgramVersion
 from shared.records import EntryRecord, HoldRecord, Member, OrderHoldClaim, OrderState, PaidIndex, Profile
 from shared.rules import Cart, Earning, Line, Standing, earn
 from shared.services.member_write import Change, Loaded, MemberWrite, Partner
-from shared.services.order_refunds import OrderRefunds, paid_details, zero_entry
+from shared.services.order_refunds import OrderRefunds, Refunding, paid_details, zero_entry
 from shared.services.order_types import CustomerIn, OrderResult, PaidOrderIn
 from shared.services.referrals import Referee, ReferralIn, Referrals
 from shared.services.returns import item_points
@@ -116,7 +116,7 @@ class OrderService:
             state = self.store.load_order(tenant.tenant_id, order.order_id)
             answered = _answered(state, order)
             if answered is not None:
-                return Change(answered)
+                return Change(result=answered)
             return self._accrue(tenant, paying, state, loaded, now)
 
         def duplicate(dup: Duplicate) -> OrderResult | None:
@@ -241,7 +241,7 @@ class OrderService:
     def _after_duplicate(self, tenant: Tenant, order_id: str, dup: Duplicate) -> OrderResult | None:
         state = self.store.load_order(tenant.tenant_id, order_id)
         if state.voided:
-            return OrderResult("ignored", order_id, reason="order_cancelled")
+            return OrderResult(status="ignored", order_id=order_id, reason="order_cancelled")
         if state.paid is None:  # lost a race on REDEEM only (a capture landed first): recompute
             return None
         return _paid_result(state.paid, "duplicate")
@@ -260,15 +260,15 @@ class OrderService:
         items: Sequence[Line] | None = None,
     ) -> OrderResult:
         """A refund (``amount_minor``) or, with ``None``, the cancellation of the whole order (``OrderRefunds``)."""
-        return self.refunds.refunded(
-            tenant, order_id, refund_id, amount_minor, event_id, now, cumulative_minor=cumulative_minor, items=items
-        )
+        request = Refunding(order_id=order_id, refund_id=refund_id, amount_minor=amount_minor, event_id=event_id,
+                            cumulative_minor=cumulative_minor, items=items)  # fmt: skip
+        return self.refunds.refunded(tenant, request, now)
 
 
 def _answered(state: OrderState, order: PaidOrderIn) -> OrderResult | None:
     """The answer when the order needs no write: cancelled before payment, or paid already."""
     if state.voided:
-        return OrderResult("ignored", order.order_id, reason="order_cancelled")
+        return OrderResult(status="ignored", order_id=order.order_id, reason="order_cancelled")
     if state.paid:
         return _paid_result(state.paid, "duplicate")
     if state.redemption and state.redemption.member_id != order.customer.member_id:

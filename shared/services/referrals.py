@@ -132,7 +132,9 @@ class Referrals:
         r_ledger, movement = credit(referrer.account.ledger, "referral", reward, now)
         details_r = ReferrerDetails(referee_id=ledger.member_id, order_id=order_id)
         entry = _entry(scope, REFERRER, referral.referrer_id, movement, order_id, now, details_r)
-        change: Change[None] = Change(None, referrer.account.with_ledger(r_ledger), (entry,), counter=counter)
+        change: Change[None] = Change(
+            result=None, account=referrer.account.with_ledger(r_ledger), entries=(entry,), counter=counter
+        )
         return ledger, entries, Partner(referrer, change)
 
     def take_back(
@@ -153,7 +155,7 @@ class Referrals:
             return ledger, entries, None
         referrer = self.writes.load(tenant, referrer_entry.member_id, now)
         r_ledger, entry = _reversal(referrer.account.ledger, referrer_entry, base, now)
-        change: Change[None] = Change(None, referrer.account.with_ledger(r_ledger), (entry,))
+        change: Change[None] = Change(result=None, account=referrer.account.with_ledger(r_ledger), entries=(entry,))
         return ledger, entries, Partner(referrer, change)
 
 
@@ -182,9 +184,17 @@ def _reversal(ledger: Ledger, given: EntryRecord, base: str, now: datetime) -> t
         ledger, movement = reverse(ledger, points, now, lot_ids)
     else:
         ledger, movement = _nothing(ledger)
-    return ledger, EntryRecord(given.scope, key, given.member_id, movement, given.reference, now, None)
+    return ledger, EntryRecord(
+        scope=given.scope,
+        key=key,
+        member_id=given.member_id,
+        movement=movement,
+        reference=given.reference,
+        created_at=now,
+        event_id=None,
+    )
 
 
 def _nothing(ledger: Ledger) -> tuple[Ledger, Movement]:
     seq = ledger.seq + 1
-    return replace(ledger, seq=seq), Movement("reverse", 0, seq, ledger.balance)
+    return replace(ledger, seq=seq), Movement(kind="reverse", delta=0, seq=seq, balance_after=ledger.balance)

@@ -93,7 +93,9 @@ class ReminderService:
         updated = replace(
             account.with_wakeups(reminded_through=through, remind_at=remind_at), version=account.version + 1
         )
-        self.store.commit(tenant.tenant_id, Commit(account.member_id, updated, account.version))
+        self.store.commit(
+            tenant.tenant_id, Commit(member_id=account.member_id, account=updated, expected_version=account.version)
+        )
 
     # -- one message ----------------------------------------------------------------------------
 
@@ -150,17 +152,17 @@ class ReminderService:
         if record is not None:
             return replace(record, status="sending", attempts=record.attempts + 1, points=msg.points, updated_at=now)
         return NotificationRecord(
-            member.account.member_id,
-            msg.key,
-            msg.expiry_date.isoformat(),
-            msg.days_before,
-            msg.channel,
-            msg.points,
-            "sending",
-            1,
-            member.account.ledger.seq,
-            now,
-            now,
+            member_id=member.account.member_id,
+            key=msg.key,
+            expiry_date=msg.expiry_date.isoformat(),
+            days_before=msg.days_before,
+            channel=msg.channel,
+            points=msg.points,
+            status="sending",
+            attempts=1,
+            seq=member.account.ledger.seq,
+            created_at=now,
+            updated_at=now,
         )
 
     def _stale_claim(
@@ -180,13 +182,13 @@ class ReminderService:
         profile = member.profile
         assert profile is not None
         reminder = Reminder(
-            tenant.tenant_id,
-            member.account.member_id,
-            profile.name,
-            profile.phone,
-            msg.points,
-            msg.expiry_date,
-            program.language,
+            tenant_id=tenant.tenant_id,
+            member_id=member.account.member_id,
+            name=profile.name,
+            phone=profile.phone,
+            points=msg.points,
+            expiry_date=msg.expiry_date,
+            language=program.language,
         )
         if msg.channel == "email":
             template = f"{self.mail.template_prefix}-{program.language}"

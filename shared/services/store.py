@@ -76,7 +76,14 @@ def expire_due(account: Account, now: datetime) -> tuple[Account, list[EntryReco
         return account, []
     key = expire_key(movement.seq)
     return account.with_ledger(ledger), [
-        EntryRecord(member_scope(account.member_id), key, account.member_id, movement, "expiry", now)
+        EntryRecord(
+            scope=member_scope(account.member_id),
+            key=key,
+            member_id=account.member_id,
+            movement=movement,
+            reference="expiry",
+            created_at=now,
+        )
     ]
 
 

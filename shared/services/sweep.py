@@ -22,26 +22,19 @@ from shared.clock import iso, parse_ts
 from shared.keys import INDEX_SHARDS
 from shared.observability import logger, metrics
 from shared.records import DuePage, Member, MemberKey
+from shared.scheduled_jobs import SCHEDULED_JOBS
 from shared.services.jobs import MemberJob, MemberOutcome
 from shared.tenants import TenantDirectory
 
-# Job name (the `make schedule JOB=` names) -> the due index it reads.
-JOB_INDEX = {
-    "expire": "expiry",
-    "remind": "remind",
-    "release-holds": "holds",
-    "activate-pending": "pending",
-    "birthday-bonus": "birthday",
-    "tier-review": "tier_review",
-    "boost-reminder": "boost_remind",
-}
+# Job name (the `make schedule JOB=` names) -> the due index it reads: the catalog's shard sweeps.
+JOB_INDEX = {row.job: row.index for row in SCHEDULED_JOBS if row.index is not None}
 # Seconds from the start of an expiry run to a shard finished or handed on; alarmed on in infra/resources.json.
 EXPIRY_RUN_AGE_METRIC = "ExpiryRunAgeSeconds"
 # Jobs that write to the member (contact data and consent): their sweep reads the profiles with the accounts.
-PROFILE_JOBS = {"remind", "birthday-bonus", "tier-review", "boost-reminder"}
+PROFILE_JOBS = {row.job for row in SCHEDULED_JOBS if row.profiles}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShardTask:
     job: str
     shard: int
@@ -61,17 +54,17 @@ class ShardTask:
         if data.get("job") not in JOB_INDEX or not 0 <= int(data.get("shard", -1)) < INDEX_SHARDS:
             raise ValueError("not a sweep task")
         return cls(
-            data["job"],
-            int(data["shard"]),
-            parse_ts(data["now"]),
-            str(data["run_id"]),
-            data.get("cursor"),
-            int(data.get("part", 0)),
-            parse_ts(data["started"]) if data.get("started") else None,
+            job=data["job"],
+            shard=int(data["shard"]),
+            now=parse_ts(data["now"]),
+            run_id=str(data["run_id"]),
+            cursor=data.get("cursor"),
+            part=int(data.get("part", 0)),
+            started=parse_ts(data["started"]) if data.get("started") else None,
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ShardReport:
     job: str
     shard: int
@@ -110,7 +103,7 @@ def plan_run(job: str, now: datetime, run_id: str, started: datetime | None = No
     """One task per shard of the job's index; ``started`` (the wall clock) lets the worker report the run's age."""
     if job not in JOB_INDEX:
         raise ValueError(f"unknown job {job}")
-    return [ShardTask(job, shard, now, run_id, started=started) for shard in range(INDEX_SHARDS)]
+    return [ShardTask(job=job, shard=shard, now=now, run_id=run_id, started=started) for shard in range(INDEX_SHARDS)]
 
 
 class Sweeper:
@@ -125,7 +118,7 @@ class Sweeper:
 
     def run(self, task: ShardTask, time_left: Callable[[], float]) -> ShardReport:
         """Sweep the shard until it is done or ``time_left()`` (seconds) says stop: then hand on the rest."""
-        report = ShardReport(task.job, task.shard)
+        report = ShardReport(job=task.job, shard=task.shard)
         cursor = task.cursor
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             while True:

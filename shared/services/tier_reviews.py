@@ -40,10 +40,12 @@ class TierReviewService:
     def _review(tenant: Tenant, loaded: Loaded, now: datetime) -> Change[tuple[MemberOutcome, Review | None]]:
         at = loaded.member.account.wakeups.tier_review_at
         if at is None or at > now:
-            return Change((MemberOutcome(), None))  # the index was behind: another run reviewed this member already
+            return Change(
+                result=(MemberOutcome(), None)
+            )  # the index was behind: another run reviewed this member already
         result = review(loaded.account.standing, tenant.current.settings, now)
         account = loaded.account.with_standing(tier=result.tier).with_wakeups(tier_review_at=None)
-        return Change((MemberOutcome(changed=result.downgraded), result), account)
+        return Change(result=(MemberOutcome(changed=result.downgraded), result), account=account)
 
     def _mail(self, tenant: Tenant, member: Member, result: Review, now: datetime) -> Step:
         program = tenant.current.settings
@@ -51,6 +53,13 @@ class TierReviewService:
         name = member.profile.name if member.profile else None
         data = downgrade_data(tenant.tenant_id, name, result.held, result.tier)
         msg = Outgoing(
-            "tier_downgrade", local.strftime("%Y-%m"), "email", local.isoformat(), 0, 0, TIER_DOWNGRADE, data
+            topic="tier_downgrade",
+            occasion=local.strftime("%Y-%m"),
+            channel="email",
+            about=local.isoformat(),
+            points=0,
+            days_before=0,
+            template=TIER_DOWNGRADE,
+            data=data,
         )
         return self.messenger.send(tenant, member, msg, None, now)

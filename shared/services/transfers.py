@@ -33,7 +33,7 @@ class TransferIn:
     points: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransferResult:
     status: str  # applied | duplicate
     transfer_id: str
@@ -58,7 +58,7 @@ class TransferService:
         def step(sender: Loaded) -> Change[TransferResult]:
             done = self.store.entries(tid, transfer_scope(request.transfer_id))
             if done:  # a retry: answer the first result, whatever changed since (even the settings)
-                return Change(_recorded(done, request))
+                return Change(result=_recorded(done, request))
             _check_allowed(program, request)
             if not sender.member.exists:
                 raise NotFound("no such sender", code="member_not_found")
@@ -125,9 +125,17 @@ def _moved(
             (TRANSFER_IN, request.to_member_id, incoming),
         )
     ]
-    partner = Partner(recipient, Change(None, recipient.account.with_ledger(r_ledger), (entries[1],)))
+    partner = Partner(
+        recipient, Change(result=None, account=recipient.account.with_ledger(r_ledger), entries=(entries[1],))
+    )
     result = _recorded(entries, request, "applied")
-    return Change(result, sender.account.with_ledger(s_ledger), (entries[0],), counter=counter, partner=partner)
+    return Change(
+        result=result,
+        account=sender.account.with_ledger(s_ledger),
+        entries=(entries[0],),
+        counter=counter,
+        partner=partner,
+    )
 
 
 def _check_allowed(program: ProgramSettings, request: TransferIn) -> None:
@@ -151,13 +159,13 @@ def _recorded(entries: list[EntryRecord], request: TransferIn, status: str = "du
         raise Conflict("transfer_id was already used for another transfer", code="transfer_id_reused")
     lots = [{"points": c.change, "expires_at": iso(c.expires_at)} for c in incoming.movement.lots]
     return TransferResult(
-        status,
-        request.transfer_id,
-        request.from_member_id,
-        request.to_member_id,
-        request.points,
-        lots,
-        out.movement.balance_after,
-        incoming.movement.balance_after,
-        d.month,
+        status=status,
+        transfer_id=request.transfer_id,
+        from_member_id=request.from_member_id,
+        to_member_id=request.to_member_id,
+        points=request.points,
+        lots=lots,
+        from_balance=out.movement.balance_after,
+        to_balance=incoming.movement.balance_after,
+        month=d.month,
     )

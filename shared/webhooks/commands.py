@@ -1,26 +1,30 @@
-"""What a platform's webhook asks the ledger to do, in platform-neutral form (issue 4).
+"""What an order webhook asks the ledger to do, in sender-neutral form (issue 4; issue 15 item 6).
 
-Each adapter (``shopify``, ``stripe``, ``woocommerce``) turns one verified delivery into a ``Delivery``: the
-platform's deduplication key and a list of commands. The route then applies them with the same services as the
-standard webhook, so a platform's retry meets the same business keys (order id, refund id) and changes nothing.
+Each sender's module (``standard``, ``shopify``, ``stripe``, ``woocommerce``) turns one verified delivery into a
+``Delivery``: its deduplication key and a list of commands. One service (shared/services/webhook_intake.py) maps
+the commands to the order use cases, so every sender meets the same business keys (order id, refund id) and a
+retry changes nothing. Fields only the standard webhook carries (birthday, referral code, points redeemed, hold id)
+have defaults: a platform never sends them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared.contacts import email_identity, phone_identity
 from shared.rules import Cart, Line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Customer:
     member_id: str
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    birthday: date | None = None
+    referral_code: str | None = None  # only a member's first order uses it
 
 
 def member_id_of(platform_id: str | None, email: Any, phone: Any) -> str | None:
@@ -34,7 +38,7 @@ def member_id_of(platform_id: str | None, email: Any, phone: Any) -> str | None:
     return phone_identity(str(phone)) if phone else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Paid:
     """order.paid. ``total_minor`` is what the platform charged (after its discounts); when ``hold_code``
     names one of our holds, the points it stands for are added back and redeemed (docs/spec.md §2: totals are before
@@ -47,9 +51,11 @@ class Paid:
     paid_at: datetime
     hold_codes: tuple[str, ...] = ()  # the order's discount codes; one of them may name a hold
     lines: tuple[Line, ...] = ()
+    points_redeemed: int = 0  # the standard webhook's redemption at checkout (docs/spec.md §5)
+    hold_id: str | None = None  # ... and the hold it captures
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Refund:
     """order.refunded by ``amount_minor`` of cash; or, with ``cumulative_minor``, up to that much in all
     (platforms that report the running total, like Stripe's ``amount_refunded``)."""

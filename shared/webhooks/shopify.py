@@ -68,13 +68,13 @@ def paid(order: dict[str, Any]) -> Command:
     cart = Cart(total, _shipping(order, currency), to_minor(order.get("current_total_tax") or "0", currency))
     codes = tuple(str(d.get("code")) for d in order.get("discount_codes") or [] if d.get("code"))
     return Paid(
-        text(order, "id"),
-        customer,
-        currency,
-        cart,
-        parse_ts(text(order, "processed_at")),
-        codes,
-        tuple(_line(item, currency) for item in order.get("line_items") or []),
+        order_id=text(order, "id"),
+        customer=customer,
+        currency=currency,
+        cart=cart,
+        paid_at=parse_ts(text(order, "processed_at")),
+        hold_codes=codes,
+        lines=tuple(_line(item, currency) for item in order.get("line_items") or []),
     )
 
 
@@ -86,7 +86,7 @@ def customer_of(order: dict[str, Any]) -> Customer | None:
     if not member_id:
         return None
     name = " ".join(str(p) for p in (person.get("first_name"), person.get("last_name")) if p) or None
-    return Customer(member_id, email, phone, name)
+    return Customer(member_id=member_id, email=email, phone=phone, name=name)
 
 
 def _shipping(order: dict[str, Any], currency: str) -> int:
@@ -119,7 +119,13 @@ def refund(payload: dict[str, Any]) -> Command:
         return Ignore("the refund gives no cash back")
     currency = currencies.pop()
     items = tuple(_returned(line, currency) for line in payload.get("refund_line_items") or [] if line.get("line_item"))
-    return Refund(text(payload, "order_id"), text(payload, "id"), amount_minor=cash, currency=currency, items=items)
+    return Refund(
+        order_id=text(payload, "order_id"),
+        refund_id=text(payload, "id"),
+        amount_minor=cash,
+        currency=currency,
+        items=items,
+    )
 
 
 def _returned(line: dict[str, Any], currency: str) -> Line:

@@ -128,12 +128,12 @@ def paid(session: dict[str, Any], event: dict[str, Any]) -> Command:
     )
     code = (session.get("metadata") or {}).get(HOLD_CODE_KEY)
     return Paid(
-        order_id_of_session(session),
-        customer,
-        currency,
-        cart,
-        datetime.fromtimestamp(_seconds(event.get("created")), UTC),
-        (str(code),) if code else (),
+        order_id=order_id_of_session(session),
+        customer=customer,
+        currency=currency,
+        cart=cart,
+        paid_at=datetime.fromtimestamp(_seconds(event.get("created")), UTC),
+        hold_codes=(str(code),) if code else (),
     )
 
 
@@ -145,7 +145,9 @@ def refunded(charge: dict[str, Any], event_id: str) -> Command:
     cumulative = minor(charge.get("amount_refunded"), currency)
     if cumulative <= 0:
         return Ignore("the charge has nothing refunded")
-    return Refund(order_id_of_charge(charge), event_id, cumulative_minor=cumulative, currency=currency)
+    return Refund(
+        order_id=order_id_of_charge(charge), refund_id=event_id, cumulative_minor=cumulative, currency=currency
+    )
 
 
 def order_id_of_session(session: dict[str, Any]) -> str:
@@ -168,7 +170,7 @@ def customer_of(session: dict[str, Any]) -> Customer | None:
     member_id = member_id_of(_reference(session.get("customer")), email, phone)
     if not member_id:
         return None
-    return Customer(member_id, email or None, phone or None, details.get("name") or None)
+    return Customer(member_id=member_id, email=email or None, phone=phone or None, name=details.get("name") or None)
 
 
 def minor(amount: Any, currency: str) -> int:

@@ -102,13 +102,13 @@ def paid(order: dict[str, Any]) -> Command:
     )
     codes = tuple(str(c["code"]) for c in order.get("coupon_lines") or [] if c.get("code"))
     return Paid(
-        text(order, "id"),
-        customer,
-        currency,
-        cart,
-        paid_at(order),
-        codes,
-        tuple(_line(item, currency) for item in order.get("line_items") or []),
+        order_id=text(order, "id"),
+        customer=customer,
+        currency=currency,
+        cart=cart,
+        paid_at=paid_at(order),
+        hold_codes=codes,
+        lines=tuple(_line(item, currency) for item in order.get("line_items") or []),
     )
 
 
@@ -123,7 +123,7 @@ def customer_of(order: dict[str, Any]) -> Customer | None:
     if not member_id:
         return None
     name = " ".join(str(p) for p in (billing.get("first_name"), billing.get("last_name")) if p) or None
-    return Customer(member_id, email, phone, name)
+    return Customer(member_id=member_id, email=email, phone=phone, name=name)
 
 
 def paid_at(order: dict[str, Any]) -> datetime:
@@ -147,7 +147,7 @@ def _refund(order: dict[str, Any], entry: dict[str, Any]) -> Refund:
     amount = to_minor(total[1:], currency)
     if amount == 0:
         raise Malformed("a refund's total must be negative")
-    return Refund(text(order, "id"), text(entry, "id"), amount_minor=amount, currency=currency)
+    return Refund(order_id=text(order, "id"), refund_id=text(entry, "id"), amount_minor=amount, currency=currency)
 
 
 def _line(item: dict[str, Any], currency: str) -> Line:

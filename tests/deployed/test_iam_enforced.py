@@ -321,7 +321,9 @@ def test_the_sweep_worker_and_the_starters_run_their_calls_under_their_roles(dep
     and their managed policy, so ReleaseHolds (whose rule also fires every 15 minutes) stands for them here; the probes
     above check each one's role."""
     now = datetime.now(UTC).replace(microsecond=0)
-    tasks = [ShardTask(job, 0, now, f"iam-{uuid.uuid4()}", started=now).to_json() for job in SWEEPS]
+    tasks = [
+        ShardTask(job=job, shard=0, now=now, run_id=f"iam-{uuid.uuid4()}", started=now).to_json() for job in SWEEPS
+    ]
     swept = invoke(deployed, "SweepWorker", sqs_event(tasks))
     assert swept.error is None, f"{swept.payload}\n{swept.log}"
     assert swept.payload["batchItemFailures"] == [], swept.log
@@ -352,7 +354,8 @@ def test_the_event_source_still_reads_the_queue_without_the_roles_permission(dep
     now = datetime.now(UTC).replace(microsecond=0)
     with inline_policy_changed(deployed, "SweepWorker", "SweepWorkerRolePolicy", send_only):
         sqs.send_message(
-            QueueUrl=queue, MessageBody=ShardTask("release-holds", 0, now, f"iam-{uuid.uuid4()}").to_json()
+            QueueUrl=queue,
+            MessageBody=ShardTask(job="release-holds", shard=0, now=now, run_id=f"iam-{uuid.uuid4()}").to_json(),
         )
         eventually(lambda: visible() == 0 or None, timeout=30, what="the mapping receiving without sqs:ReceiveMessage")
 

@@ -80,13 +80,32 @@ def store(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 def account(member_id: str = "m1", version: int = 1, points: int = 100, **fields: Any) -> Account:
-    lot = Lot("1", points, points, "order", NOW, NOW, NOW + YEAR)
+    lot = Lot(
+        lot_id="1",
+        points=points,
+        remaining=points,
+        source="order",
+        earned_at=NOW,
+        available_at=NOW,
+        expires_at=NOW + YEAR,
+    )
     return new_account(member_id, version=version, seq=1, lots=(lot,), **fields)
 
 
 def entry(scope: str, key: str, member_id: str = "m1", seq: int = 1, delta: int = 100, **fields: Any) -> EntryRecord:
-    movement = Movement("earn", delta, seq, delta, (LotChange(str(seq), delta, NOW + YEAR),))
-    return EntryRecord(scope, key, member_id, movement, "ref", NOW, None, **fields)
+    movement = Movement(
+        kind="earn", delta=delta, seq=seq, balance_after=delta, lots=(LotChange(str(seq), delta, NOW + YEAR),)
+    )
+    return EntryRecord(
+        scope=scope,
+        key=key,
+        member_id=member_id,
+        movement=movement,
+        reference="ref",
+        created_at=NOW,
+        event_id=None,
+        **fields,
+    )
 
 
 def paid_entry(order_id: str, cash_paid_minor: int) -> EntryRecord:
@@ -103,7 +122,7 @@ def paid_entry(order_id: str, cash_paid_minor: int) -> EntryRecord:
 
 def claim(hold_id: str, member_id: str, status: str = "active", ttl: timedelta = MINUTES_15) -> Commit:
     record = OrderHoldClaim("o1", hold_id, member_id, NOW + ttl, status)  # type: ignore[arg-type]
-    return Commit(member_id, claim=record)
+    return Commit(member_id=member_id, claim=record)
 
 
 def notice(status: str = "sending", attempts: int = 1, seq: int = 7) -> NotificationRecord:
@@ -141,7 +160,7 @@ def test_committed_account_reads_back_as_written(store: Any) -> None:
         holds=(Hold("h1", "o1", 30, NOW + MINUTES_15),),
     )
     # When it is committed as new (expected version 0)
-    store.commit(T, Commit("m1", written, 0))
+    store.commit(T, Commit(member_id="m1", account=written, expected_version=0))
     # Then it loads equal, and the member exists
     assert store.load_member(T, "m1") == Member(written, None, True)
     assert store.load_members([MemberKey(T, "m1"), MemberKey(T, "m2")]) == {
@@ -152,14 +171,17 @@ def test_committed_account_reads_back_as_written(store: Any) -> None:
 
 def test_a_stale_version_is_a_conflict_and_writes_nothing(store: Any) -> None:
     # Given the account at version 1
-    store.commit(T, Commit("m1", account(), 0))
+    store.commit(T, Commit(member_id="m1", account=account(), expected_version=0))
     # When one writer commits a "new" account and another one computed from version 3
-    for stale in (Commit("m1", account(version=1, points=5), 0), Commit("m1", account(version=4, points=5), 3)):
+    for stale in (
+        Commit(member_id="m1", account=account(version=1, points=5), expected_version=0),
+        Commit(member_id="m1", account=account(version=4, points=5), expected_version=3),
+    ):
         with pytest.raises(VersionConflict):
             store.commit(T, stale)
     # Then the account is as the first commit left it; the right version passes
     assert store.load_member(T, "m1").account == account()
-    store.commit(T, Commit("m1", account(version=2, points=7), 1))
+    store.commit(T, Commit(member_id="m1", account=account(version=2, points=7), expected_version=1))
     assert store.load_member(T, "m1").account.version == 2
 
 
@@ -168,10 +190,27 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(store: Any) -> None:
 
 def test_a_taken_business_key_is_a_duplicate_and_nothing_of_the_commit_is_written(store: Any) -> None:
     # Given an order's accrual recorded with the account at version 1
-    store.commit(T, Commit("m1", account(), 0, (entry(order_scope("o1"), PAID),)))
+    store.commit(
+        T, Commit(member_id="m1", account=account(), expected_version=0, entries=(entry(order_scope("o1"), PAID),))
+    )
     # When a replay commits the next version with the same PAID entry and a new refund
-    refund = RefundRecord("o2", "r1", "m1", 100, 100, 1, 0, NOW)
-    replay = Commit("m1", account(version=2, points=1), 1, (entry(order_scope("o1"), PAID, seq=2),), refund=refund)
+    refund = RefundRecord(
+        order_id="o2",
+        refund_id="r1",
+        member_id="m1",
+        amount_minor=100,
+        refunded_minor=100,
+        reversed_points=1,
+        restored_points=0,
+        created_at=NOW,
+    )
+    replay = Commit(
+        member_id="m1",
+        account=account(version=2, points=1),
+        expected_version=1,
+        entries=(entry(order_scope("o1"), PAID, seq=2),),
+        refund=refund,
+    )
     with pytest.raises(Duplicate) as dup:
         store.commit(T, replay)
     # Then the duplicate names the business key, the account is unchanged and the refund was not written
@@ -182,27 +221,37 @@ def test_a_taken_business_key_is_a_duplicate_and_nothing_of_the_commit_is_writte
 
 def test_a_void_and_an_accrual_share_the_orders_paid_key(store: Any) -> None:
     # Given an order cancelled before payment
-    store.commit(T, Commit("m1", void_order="o1"))
+    store.commit(T, Commit(member_id="m1", void_order="o1"))
     # When it is paid afterwards / Then its PAID entry is a duplicate of the void
     with pytest.raises(Duplicate) as dup:
-        store.commit(T, Commit("m1", account(), 0, (entry(order_scope("o1"), PAID),)))
+        store.commit(
+            T, Commit(member_id="m1", account=account(), expected_version=0, entries=(entry(order_scope("o1"), PAID),))
+        )
     assert dup.value.key == business_key(order_scope("o1"), PAID)
     assert store.load_member(T, "m1").exists is False
 
 
 def test_commit_pair_applies_both_or_neither(store: Any) -> None:
     # Given m2 at version 1
-    store.commit(T, Commit("m2", account("m2"), 0))
+    store.commit(T, Commit(member_id="m2", account=account("m2"), expected_version=0))
     sent = entry(transfer_scope("t1"), "OUT", "m1", delta=-10)
     received = entry(transfer_scope("t1"), "IN", "m2", seq=2, delta=10)
     # When a pair's second commit is stale
     with pytest.raises(VersionConflict):
-        store.commit_pair(T, Commit("m1", account(), 0, (sent,)), Commit("m2", account("m2", 2), 5, (received,)))
+        store.commit_pair(
+            T,
+            Commit(member_id="m1", account=account(), expected_version=0, entries=(sent,)),
+            Commit(member_id="m2", account=account("m2", 2), expected_version=5, entries=(received,)),
+        )
     # Then the first one did not apply either
     assert store.load_member(T, "m1").exists is False
     assert store.entries(T, transfer_scope("t1")) == []
     # When both are current / Then both apply, and the scope's entries come back in key order
-    store.commit_pair(T, Commit("m1", account(), 0, (sent,)), Commit("m2", account("m2", 2), 1, (received,)))
+    store.commit_pair(
+        T,
+        Commit(member_id="m1", account=account(), expected_version=0, entries=(sent,)),
+        Commit(member_id="m2", account=account("m2", 2), expected_version=1, entries=(received,)),
+    )
     assert store.entries(T, transfer_scope("t1")) == [received, sent]
 
 
@@ -213,26 +262,28 @@ def test_a_counter_is_written_only_over_the_total_it_was_computed_from(store: An
     key = transfer_month_key("2026-03")
     # Given no counter / Then it reads None and the first write must find none
     assert store.counter(T, "m1", key) is None
-    store.commit(T, Commit("m1", counter=CounterRecord("m1", key, 10, None)))
+    store.commit(T, Commit(member_id="m1", counter=CounterRecord("m1", key, 10, None)))
     # When two writers count from "none" and from a wrong total / Then both conflict
     for previous in (None, 3):
         with pytest.raises(VersionConflict):
-            store.commit(T, Commit("m1", counter=CounterRecord("m1", key, 99, previous)))
+            store.commit(T, Commit(member_id="m1", counter=CounterRecord("m1", key, 99, previous)))
     # When one counts from the stored 10 / Then it is written
-    store.commit(T, Commit("m1", counter=CounterRecord("m1", key, 25, 10)))
+    store.commit(T, Commit(member_id="m1", counter=CounterRecord("m1", key, 25, 10)))
     assert store.counter(T, "m1", key) == 25
 
 
 def test_a_profile_write_is_a_patch_of_the_fields_it_names(store: Any) -> None:
     # Given a profile with an e-mail and an SMS opt-out
-    store.save_profile(T, Profile("m1", email="a@example.com", consent={"sms": False}))
+    store.save_profile(T, Profile(member_id="m1", email="a@example.com", consent={"sms": False}))
     # When an order names only the phone (in a commit), and a merchant only the name
-    store.commit(T, Commit("m1", profile=Profile("m1", phone="+15550001")))
-    store.save_profile(T, Profile("m1", name="Ann"))
+    store.commit(T, Commit(member_id="m1", profile=Profile(member_id="m1", phone="+15550001")))
+    store.save_profile(T, Profile(member_id="m1", name="Ann"))
     # Then every field written stays; channels never stored are on, the opt-out is kept
     consent = {"email": True, "sms": False, "call": True}
     assert store.load_member(T, "m1") == Member(
-        Account.new("m1"), Profile("m1", "a@example.com", "+15550001", "Ann", None, consent), True
+        Account.new("m1"),
+        Profile(member_id="m1", email="a@example.com", phone="+15550001", name="Ann", birthday=None, consent=consent),
+        True,
     )
     assert store.find_members(T, email="a@example.com") == ["m1"]
     assert store.find_members(T, phone="+15550001") == ["m1"]
@@ -248,12 +299,32 @@ def test_order_state_gathers_paid_redemption_refunds_and_referral(store: Any) ->
     paid = paid_entry("o1", 1000)
     redeem = entry(scope, REDEEM, seq=2, delta=-20, details=RedeemDetails(hold_id="h1"))
     bonus = entry(scope, REFEREE, seq=3, delta=5)
-    late = RefundRecord("o1", "r2", "m1", 300, 800, 3, 1, NOW - YEAR, returned=(Returned("A", 1, 300),))
-    early = RefundRecord("o1", "r1", "m1", 500, 500, 5, 2, NOW - YEAR, order_paid_at=NOW)
+    late = RefundRecord(
+        order_id="o1",
+        refund_id="r2",
+        member_id="m1",
+        amount_minor=300,
+        refunded_minor=800,
+        reversed_points=3,
+        restored_points=1,
+        created_at=NOW - YEAR,
+        returned=(Returned("A", 1, 300),),
+    )
+    early = RefundRecord(
+        order_id="o1",
+        refund_id="r1",
+        member_id="m1",
+        amount_minor=500,
+        refunded_minor=500,
+        reversed_points=5,
+        restored_points=2,
+        created_at=NOW - YEAR,
+        order_paid_at=NOW,
+    )
     # Given the order's writes, the later refund first
-    store.commit(T, Commit("m1", account(), 0, (paid, redeem, bonus)))
-    store.commit(T, Commit("m1", refund=late))
-    store.commit(T, Commit("m1", refund=early))
+    store.commit(T, Commit(member_id="m1", account=account(), expected_version=0, entries=(paid, redeem, bonus)))
+    store.commit(T, Commit(member_id="m1", refund=late))
+    store.commit(T, Commit(member_id="m1", refund=early))
     # When the order is loaded
     state = store.load_order(T, "o1")
     # Then each part is there; refunds by cumulative amount, stamped with the commit's time
@@ -265,24 +336,32 @@ def test_order_state_gathers_paid_redemption_refunds_and_referral(store: Any) ->
     assert store.load_order(T, "unknown").paid is None
     # And a refund id is a business key of the order
     with pytest.raises(Duplicate) as dup:
-        store.commit(T, Commit("m1", refund=late))
+        store.commit(T, Commit(member_id="m1", refund=late))
     assert dup.value.key == business_key(scope, "REFUND#r2")
 
 
 def test_a_voided_order_is_voided_and_unpaid(store: Any) -> None:
-    store.commit(T, Commit("m1", void_order="o9"))
+    store.commit(T, Commit(member_id="m1", void_order="o9"))
     state = store.load_order(T, "o9")
     assert (state.paid, state.voided, state.redemption, state.refunds) == (None, True, None, ())
 
 
 def test_a_hold_record_reads_back_and_its_id_is_a_business_key(store: Any) -> None:
-    hold = HoldRecord("h1", "m1", "o1", 30, 500, NOW + MINUTES_15, NOW)
+    hold = HoldRecord(
+        hold_id="h1",
+        member_id="m1",
+        order_id="o1",
+        points=30,
+        discount_minor=500,
+        expires_at=NOW + MINUTES_15,
+        created_at=NOW,
+    )
     # Given a hold written / Then it reads back; an unknown one is None; the same id again is a duplicate
-    store.commit(T, Commit("m1", hold=hold))
+    store.commit(T, Commit(member_id="m1", hold=hold))
     assert store.get_hold(T, "h1") == hold
     assert store.get_hold(T, "h2") is None
     with pytest.raises(Duplicate) as dup:
-        store.commit(T, Commit("m1", hold=hold))
+        store.commit(T, Commit(member_id="m1", hold=hold))
     assert dup.value.key == business_key(hold_scope("h1"), HOLD)
 
 
@@ -324,9 +403,21 @@ def test_an_expired_claim_is_takeable_and_the_members_own_is_replaceable(store: 
 def test_the_abc_analysis_reads_paid_orders_and_their_refunds_of_a_period(store: Any) -> None:
     # Given an order paid at NOW (its PAID entry carries the cash paid) and a refund of it, and a class A member
     paid = paid_entry("o1", 1000)
-    refund = RefundRecord("o1", "r1", "m1", 400, 400, 2, 0, NOW, order_paid_at=NOW)
-    store.commit(T, Commit("m1", account(abc_class="A"), 0, (paid,), refund=refund))
-    store.commit(T, Commit("m2", account("m2", abc_class="B"), 0))
+    refund = RefundRecord(
+        order_id="o1",
+        refund_id="r1",
+        member_id="m1",
+        amount_minor=400,
+        refunded_minor=400,
+        reversed_points=2,
+        restored_points=0,
+        created_at=NOW,
+        order_paid_at=NOW,
+    )
+    store.commit(
+        T, Commit(member_id="m1", account=account(abc_class="A"), expected_version=0, entries=(paid,), refund=refund)
+    )
+    store.commit(T, Commit(member_id="m2", account=account("m2", abc_class="B"), expected_version=0))
     # When the period holds the payment / Then the order and its refund; outside it, nothing
     rows = store.paid_rows(T, NOW - timedelta(days=1), NOW)
     assert sorted(rows, key=lambda r: r.refund_id or "") == [PaidRow("o1", "m1", 1000), PaidRow("o1", "m1", 400, "r1")]
@@ -347,8 +438,21 @@ def test_due_pages_the_members_of_a_shard_oldest_first(store: Any) -> None:
     # Given three members of one shard whose lots expired 1, 3 and 2 hours ago, and one whose lot expires later
     shard, (a, b, c, later) = same_shard(4)
     for member_id, hours in ((a, -1), (b, -3), (c, -2), (later, 1)):
-        lot = Lot("1", 5, 5, "order", NOW - YEAR, NOW - YEAR, NOW + timedelta(hours=hours))
-        store.commit(T, Commit(member_id, new_account(member_id, version=1, seq=1, lots=(lot,)), 0))
+        lot = Lot(
+            lot_id="1",
+            points=5,
+            remaining=5,
+            source="order",
+            earned_at=NOW - YEAR,
+            available_at=NOW - YEAR,
+            expires_at=NOW + timedelta(hours=hours),
+        )
+        store.commit(
+            T,
+            Commit(
+                member_id=member_id, account=new_account(member_id, version=1, seq=1, lots=(lot,)), expected_version=0
+            ),
+        )
     # When the expiry job reads the shard two at a time
     first = store.due("expiry", shard, NOW, None, 2)
     second = store.due("expiry", shard, NOW, first.cursor, 2)
@@ -361,7 +465,7 @@ def test_due_pages_the_members_of_a_shard_oldest_first(store: Any) -> None:
 def test_birthday_due_walks_the_days_that_are_today_somewhere(store: Any) -> None:
     # Given a member born on 2 March, read at noon UTC on 2 March (02-03 and 03-03 are "today" somewhere)
     shard, (member_id,) = same_shard(1)
-    store.save_profile(T, Profile(member_id, birthday="1990-03-02"))
+    store.save_profile(T, Profile(member_id=member_id, birthday="1990-03-02"))
     # When the shard is read day by day / Then the member on the first day, nobody on the second, and the end
     first = store.due("birthday", shard, NOW, None, 10)
     second = store.due("birthday", shard, NOW, first.cursor, 10)
@@ -374,8 +478,13 @@ def test_birthday_due_walks_the_days_that_are_today_somewhere(store: Any) -> Non
 def test_history_pages_newest_first_and_a_cursor_is_bound_to_its_member(store: Any) -> None:
     # Given five entries of m1 in its own and in orders' partitions, and one of m2
     entries = [entry(order_scope(f"o{n}") if n % 2 else member_scope("m1"), f"E{n}", seq=n) for n in range(1, 6)]
-    store.commit(T, Commit("m1", account(version=1), 0, tuple(entries)))
-    store.commit(T, Commit("m2", account("m2"), 0, (entry(member_scope("m2"), "E1", "m2"),)))
+    store.commit(T, Commit(member_id="m1", account=account(version=1), expected_version=0, entries=tuple(entries)))
+    store.commit(
+        T,
+        Commit(
+            member_id="m2", account=account("m2"), expected_version=0, entries=(entry(member_scope("m2"), "E1", "m2"),)
+        ),
+    )
     # When m1's history is read two at a time
     first = store.history(T, "m1", 2, None)
     second = store.history(T, "m1", 2, first.cursor)
@@ -392,7 +501,7 @@ def test_history_pages_newest_first_and_a_cursor_is_bound_to_its_member(store: A
 
 def test_expired_since_reads_the_members_expire_entries_from_a_seq_on(store: Any) -> None:
     expiring = [entry(member_scope("m1"), expire_key(n), seq=n, delta=-n) for n in (2, 4, 6)]
-    store.commit(T, Commit("m1", account(), 0, tuple(expiring)))
+    store.commit(T, Commit(member_id="m1", account=account(), expected_version=0, entries=tuple(expiring)))
     # Then the range starts at the given seq itself (the DynamoDB range is inclusive)
     assert [c.change for c in store.expired_since(T, "m1", 4)] == [-4, -6]
     assert store.expired_since(T, "m1", 7) == []

@@ -49,7 +49,15 @@ class CheckoutMachine(RuleBasedStateMachine):
         assert tenant is not None
         self.tenant: Tenant = tenant
         for member_id in MEMBERS:  # 1,000 points each (5 % of 20,000.00)
-            order = PaidOrderIn(f"p-{member_id}", CustomerIn(member_id), "RUB", Cart(2_000_000), 0, None, self.now)
+            order = PaidOrderIn(
+                order_id=f"p-{member_id}",
+                customer=CustomerIn(member_id=member_id),
+                currency="RUB",
+                cart=Cart(2_000_000),
+                points_redeemed=0,
+                hold_id=None,
+                paid_at=self.now,
+            )
             container().orders.paid(self.tenant, order, None, self.now)
         self.open: dict[str, OpenHold] = {}  # order -> the hold the model expects open
         self.captured: dict[str, str] = {}  # order -> the member whose hold was captured

@@ -200,7 +200,13 @@ class LedgerMachine(RuleBasedStateMachine):
         # And each member starts with the points of one order (20 to 500), pending when the program says so
         for member_id, total in zip(MEMBERS, opening, strict=True):
             request = PaidOrderIn(
-                self.new_id("o"), CustomerIn(member_id), CURRENCY, self.cart(total), 0, None, self.now
+                order_id=self.new_id("o"),
+                customer=CustomerIn(member_id=member_id),
+                currency=CURRENCY,
+                cart=self.cart(total),
+                points_redeemed=0,
+                hold_id=None,
+                paid_at=self.now,
             )
             self.record_paid(request, self.paid(request))
 
@@ -246,7 +252,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return self.account(member_id), self.entry_count(member_id)
 
     def available(self, member_id: str) -> int:
-        return self.seen[member_id][0].balances(self.now).available
+        return self.seen[member_id][0].ledger.balances(self.now).available
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self.ids)}"
@@ -397,7 +403,15 @@ class LedgerMachine(RuleBasedStateMachine):
         goods_cap = (total - shipping) * SHARE_BP // (10_000 * POINT_VALUE)
         redeem = min(self.points_around_available(member_id, redeem_percent), goods_cap) if redeem_percent else 0
         cart = self.cart(total, shipping)
-        request = PaidOrderIn(self.new_id("o"), CustomerIn(member_id), CURRENCY, cart, redeem, None, self.paid_at(late))
+        request = PaidOrderIn(
+            order_id=self.new_id("o"),
+            customer=CustomerIn(member_id=member_id),
+            currency=CURRENCY,
+            cart=cart,
+            points_redeemed=redeem,
+            hold_id=None,
+            paid_at=self.paid_at(late),
+        )
         expected = self.direct_redemption_refusal(member_id, redeem) if redeem else None  # a debt never blocks earning
         # When it arrives
         refused = self.expect_refused(member_id, lambda: self.record_paid(request, self.paid(request)))
@@ -497,13 +511,13 @@ class LedgerMachine(RuleBasedStateMachine):
         points = max(1, hold.points // 2) if fewer else 0  # 0: "use the hold's points"
         wanted = points or hold.points
         request = PaidOrderIn(
-            hold.order_id,
-            CustomerIn(hold.member_id),
-            CURRENCY,
-            self.cart(hold.points * POINT_VALUE * 2 + extra),
-            points,
-            hold.hold_id,
-            self.paid_at(late),
+            order_id=hold.order_id,
+            customer=CustomerIn(member_id=hold.member_id),
+            currency=CURRENCY,
+            cart=self.cart(hold.points * POINT_VALUE * 2 + extra),
+            points_redeemed=points,
+            hold_id=hold.hold_id,
+            paid_at=self.paid_at(late),
         )
         active = hold.status == "open" and self.now < hold.expires_at
         if hold.status == "captured":  # the captured points pay for it
@@ -592,7 +606,15 @@ class LedgerMachine(RuleBasedStateMachine):
         cancelled = container().orders.refunded(self.tenant, order_id, "CANCEL", None, None, self.now)
         assert cancelled.status == "applied", cancelled
         # When the late order.paid arrives, then it is ignored and writes nothing
-        request = PaidOrderIn(order_id, CustomerIn(member_id), CURRENCY, self.cart(100_000), 0, None, self.now)
+        request = PaidOrderIn(
+            order_id=order_id,
+            customer=CustomerIn(member_id=member_id),
+            currency=CURRENCY,
+            cart=self.cart(100_000),
+            points_redeemed=0,
+            hold_id=None,
+            paid_at=self.now,
+        )
         assert self.paid(request).status == "ignored"
         self.assert_unchanged(member_id)
 
@@ -656,7 +678,13 @@ class LedgerMachine(RuleBasedStateMachine):
             again = container().orders.refunded(self.tenant, hold.order_id, "CANCEL", None, None, self.now)
             assert (again.status, again.reason) == ("ignored", "order_cancelled"), again
             paid = PaidOrderIn(
-                hold.order_id, CustomerIn(hold.member_id), CURRENCY, self.cart(100_000), 0, hold.hold_id, self.now
+                order_id=hold.order_id,
+                customer=CustomerIn(member_id=hold.member_id),
+                currency=CURRENCY,
+                cart=self.cart(100_000),
+                points_redeemed=0,
+                hold_id=hold.hold_id,
+                paid_at=self.now,
             )
             assert self.paid(paid).status == "ignored"
             self.assert_unchanged(hold.member_id)
@@ -702,11 +730,17 @@ class LedgerMachine(RuleBasedStateMachine):
         # When a scheduled job sweeps the members' shards at "now" (expire: entries for lots past expiry;
         # release-holds: lapsed holds leave the account; activate-pending: an activate entry, delta 0)
         shards = sorted({int(shard_of(member_pk(self.tenant.tenant_id, m))) for m in MEMBERS})
-        first = [container().sweeper.run(ShardTask(job, s, self.now, "prop"), lambda: 60.0) for s in shards]
+        first = [
+            container().sweeper.run(ShardTask(job=job, shard=s, now=self.now, run_id="prop"), lambda: 60.0)
+            for s in shards
+        ]
         assert all(r.errors == 0 and r.handed_on is None for r in first), first
         event(f"{job}: {sum(r.changed for r in first)} changed")
         # Then running it again at the same "now" finds nothing left to do
-        again = [container().sweeper.run(ShardTask(job, s, self.now, "prop"), lambda: 60.0) for s in shards]
+        again = [
+            container().sweeper.run(ShardTask(job=job, shard=s, now=self.now, run_id="prop"), lambda: 60.0)
+            for s in shards
+        ]
         assert sum(r.changed for r in again) == 0, again
         self.full_read = True
 
@@ -751,7 +785,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert account.ledger.debt >= 0
         assert all(0 < lot.remaining <= lot.points for lot in lots)
         # the member view's lots: every open lot (pending or spendable), soonest-expiring first
-        open_lots = account.open_lots(now)
+        open_lots = account.ledger.open_lots(now)
         assert [(lot.expires_at, lot.lot_id) for lot in open_lots] == sorted(
             (x.expires_at, x.lot_id) for x in open_lots
         )

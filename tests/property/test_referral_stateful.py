@@ -71,7 +71,13 @@ class ReferralMachine(RuleBasedStateMachine):
 
     def pay(self, member_id: str, total: int, code: str | None) -> OrderResult:
         order = PaidOrderIn(
-            f"o{next(self.ids)}", CustomerIn(member_id, referral_code=code), "RUB", Cart(total), 0, None, self.now
+            order_id=f"o{next(self.ids)}",
+            customer=CustomerIn(member_id=member_id, referral_code=code),
+            currency="RUB",
+            cart=Cart(total),
+            points_redeemed=0,
+            hold_id=None,
+            paid_at=self.now,
         )
         return container().orders.paid(self.tenant, order, None, self.now)
 

@@ -41,9 +41,18 @@ def store() -> Iterator[MemoryLedgerStore]:
     memory = MemoryLedgerStore()
     for member_id in ("m1", "m2"):
         lot = Lot(
-            "1", 1_000, 1_000, "order", NOW - timedelta(days=1), NOW - timedelta(days=1), NOW + timedelta(days=300)
+            lot_id="1",
+            points=1_000,
+            remaining=1_000,
+            source="order",
+            earned_at=NOW - timedelta(days=1),
+            available_at=NOW - timedelta(days=1),
+            expires_at=NOW + timedelta(days=300),
         )
-        memory.commit("shop", Commit(member_id, account(member_id, version=1, seq=1, lots=(lot,)), 0))
+        memory.commit(
+            "shop",
+            Commit(member_id=member_id, account=account(member_id, version=1, seq=1, lots=(lot,)), expected_version=0),
+        )
     yield memory
     clock.set_clock(None)
 

@@ -70,7 +70,9 @@ def test_a_shard_handed_on_reports_too_and_the_next_part_keeps_the_start(recorde
 @pytest.mark.parametrize(
     "task",
     [
-        ShardTask("expire", 0, RUN_AT, "console"),  # a hand-made task (the console's sample event) has no start
+        ShardTask(
+            job="expire", shard=0, now=RUN_AT, run_id="console"
+        ),  # a hand-made task (the console's sample event) has no start
         plan_run("remind", RUN_AT, "run-2", started=RUN_AT)[0],  # only the expiry has a deadline alarm
     ],
 )

@@ -23,7 +23,15 @@ LADDER = default_ladder()
 
 
 def lot(lot_id: str, remaining: int, earned: datetime, expires: datetime) -> Lot:
-    return Lot(lot_id, remaining, remaining, "order", earned, earned, expires)
+    return Lot(
+        lot_id=lot_id,
+        points=remaining,
+        remaining=remaining,
+        source="order",
+        earned_at=earned,
+        available_at=earned,
+        expires_at=expires,
+    )
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

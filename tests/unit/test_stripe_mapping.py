@@ -143,7 +143,7 @@ def test_a_paid_session_maps_to_paid() -> None:
         NOW,
         ("LOYABCDEFGHJK",),
     )
-    assert command.customer == Customer("cus_1", "A@B.example", "+14155550123", "Ann")
+    assert command.customer == Customer(member_id="cus_1", email="A@B.example", phone="+14155550123", name="Ann")
 
 
 @pytest.mark.parametrize(
@@ -193,4 +193,6 @@ def test_a_session_without_any_customer_is_ignored() -> None:
 def test_charge_refunded_maps_to_a_cumulative_refund_keyed_by_the_event() -> None:
     charge = {"id": "ch_1", "object": "charge", "currency": "mga", "amount_refunded": 700, "payment_intent": "pi_1"}
     command = receive("charge.refunded", charge)
-    assert command == Refund("pi_1", "evt_1", amount_minor=None, cumulative_minor=70_000, currency="MGA")
+    assert command == Refund(
+        order_id="pi_1", refund_id="evt_1", amount_minor=None, cumulative_minor=70_000, currency="MGA"
+    )

@@ -52,7 +52,7 @@ def test_statuses() -> None:
     assert woocommerce.commands({**ORDER, "status": "cancelled"}) == [Cancel("5")]
     refunded = woocommerce.commands({**ORDER, "status": "refunded", "refunds": [{"id": 7, "total": "-1200"}]})
     assert [type(c) for c in refunded] == [Paid, Refund, Cancel]
-    assert refunded[1] == Refund("5", "7", amount_minor=1200, currency="JPY")
+    assert refunded[1] == Refund(order_id="5", refund_id="7", amount_minor=1200, currency="JPY")
 
 
 def test_a_paid_status_earns_only_once_paid() -> None:

@@ -50,9 +50,24 @@ def seed(tenant_id: str, members: int, lots: int) -> None:
         for i in range(lots):
             at = EARNED + timedelta(days=i)
             account, movement = credit(account, "earn", [Credit(10 + i, "order", at, at + timedelta(days=30))], at)
-            entries.append(EntryRecord(f"ORDER#o{n}-{i}", "PAID", account.member_id, movement, f"o{n}-{i}", at))
+            entries.append(
+                EntryRecord(
+                    scope=f"ORDER#o{n}-{i}",
+                    key="PAID",
+                    member_id=account.member_id,
+                    movement=movement,
+                    reference=f"o{n}-{i}",
+                    created_at=at,
+                )
+            )
         store.commit(
-            tenant_id, Commit(account.member_id, bumped(Account(ledger=account), program, EARNED), 0, tuple(entries))
+            tenant_id,
+            Commit(
+                member_id=account.member_id,
+                account=bumped(Account(ledger=account), program, EARNED),
+                expected_version=0,
+                entries=tuple(entries),
+            ),
         )
 
 

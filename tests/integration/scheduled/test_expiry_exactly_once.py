@@ -461,7 +461,7 @@ def record(message_id: str, body: str) -> dict[str, Any]:
 
 
 def task_body(shard_no: int) -> str:
-    return ShardTask("expire", shard_no, AT, "console").to_json()
+    return ShardTask(job="expire", shard=shard_no, now=AT, run_id="console").to_json()
 
 
 def fail_shard(monkeypatch: pytest.MonkeyPatch, bad: int, fault: Fault) -> None:

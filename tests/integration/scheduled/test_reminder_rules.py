@@ -117,7 +117,10 @@ def test_an_invalid_address_is_recorded_and_never_retried(client: Any, jobs: Job
     frozen.now = EARNED
     creds = make_tenant("shop", timezone="UTC")
     customer(client, creds)
-    DynamoLedgerStore().save_profile(creds.tenant_id, Profile("c1", "not-an-address", "+79991234567", None, None, {}))
+    DynamoLedgerStore().save_profile(
+        creds.tenant_id,
+        Profile(member_id="c1", email="not-an-address", phone="+79991234567", name=None, birthday=None, consent={}),
+    )
     # When the stage runs twice
     jobs.run("remind", datetime(2027, 4, 2, 10, 0, tzinfo=UTC))
     again = jobs.run("remind", datetime(2027, 4, 2, 11, 0, tzinfo=UTC))
@@ -188,7 +191,10 @@ def test_each_message_is_logged_without_the_address(
     creds = make_tenant("shop", timezone="UTC")
     customer(client, creds, "c1")
     customer(client, creds, "c2", phone="+15550100")
-    DynamoLedgerStore().save_profile(creds.tenant_id, Profile("c2", "c2@example.com", "12ab", None, None, {}))
+    DynamoLedgerStore().save_profile(
+        creds.tenant_id,
+        Profile(member_id="c2", email="c2@example.com", phone="12ab", name=None, birthday=None, consent={}),
+    )
     caplog.clear()
     # When the stage runs
     jobs.run("remind", datetime(2027, 4, 2, 10, 0, tzinfo=UTC))
