@@ -11,7 +11,19 @@ gc.disable()
 
 from chalice import Chalice
 
-from functions import checkout, grants, health, members, platforms, program, reports, schedules, transfers, webhooks
+from functions import (
+    cabinet,
+    checkout,
+    grants,
+    health,
+    members,
+    platforms,
+    program,
+    reports,
+    schedules,
+    transfers,
+    webhooks,
+)
 from functions.http import chalice_errors_in_our_shape
 from functions.middleware import MIDDLEWARE
 
@@ -22,7 +34,7 @@ for middleware in MIDDLEWARE:
     app.register_middleware(middleware)
 app.register_middleware(chalice_errors_in_our_shape, "http")
 
-for module in (health, webhooks, platforms, checkout, members, program, grants, reports, schedules, transfers):
+for module in (health, webhooks, platforms, checkout, members, program, grants, reports, schedules, transfers, cabinet):
     app.register_blueprint(module.bp)
 
 gc.freeze()

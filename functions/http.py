@@ -18,11 +18,12 @@ from shared.observability import MetricUnit, logger, metrics
 from shared.tenants import Tenant
 
 M = TypeVar("M", bound=BaseModel)
-JSON: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
 
 def respond(body: Any, status: int = 200) -> Response:
-    return Response(body=json.dumps(body), status_code=status, headers=JSON)
+    # A fresh headers dict for every answer: Chalice keeps the dict it is given, and a shared one would carry a
+    # header set on one answer (a session cookie, Retry-After) into every later answer of the container.
+    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json"})
 
 
 class MissingApiKey(Unauthorized):

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from shared import api_responses as out
 from shared.api_models import (
     AbcQuery,
+    CabinetLoginIn,
+    CabinetVerifyIn,
     CancelledEvent,
     CaptureIn,
     GrantId,
@@ -48,16 +50,20 @@ ERROR_TEXT = {
     "400": "the body is not JSON (`malformed_json`), nests too deeply (`too_deeply_nested`), a platform payload "
     "lacks a field its topic needs (`malformed_payload`), or a cursor was not issued here (`invalid_cursor`)",
     "401": "a webhook's signature, its timestamp or its tenant does not match (`invalid_signature`, one answer for "
-    "all), or a merchant route was called without a Bearer key (`missing_api_key`, with `WWW-Authenticate`)",
-    "403": "the key has no access to this tenant (`forbidden`), or the setting is the operator's (`operator_setting`)",
-    "404": "no such resource (`hold_not_found`, `grant_not_found`, `member_not_found`, `order_not_found`, ...)",
+    "all), a merchant route was called without a Bearer key (`missing_api_key`, with `WWW-Authenticate`), or the "
+    "cabinet's code is wrong or spent (`invalid_code`, `code_expired`) or its session is missing (`not_logged_in`)",
+    "403": "the key has no access to this tenant (`forbidden`), the setting is the operator's (`operator_setting`), "
+    "or the shop's cabinet is closed (`cabinet_closed`: the tenant is suspended)",
+    "404": "no such resource (`hold_not_found`, `grant_not_found`, `member_not_found`, `order_not_found`, "
+    "`tenant_not_found` of a cabinet, ...)",
     "409": "the request conflicts with an earlier one (idempotency key reused with another body, hold not active, "
     "the order has another open hold `hold_exists` or its points were captured `order_already_redeemed`, ...)",
     "413": "the body is over the route's limit (`payload_too_large`)",
     "415": "`Content-Type` is not one the route accepts (`unsupported_media_type`)",
     "422": "a field is invalid (`validation_error`, `details` lists them) or a business rule refuses the request "
     "(`insufficient_points`, `currency_mismatch`, `unknown_event_type`, `transfers_disabled`, ...)",
-    "429": "API Gateway's throttling (`rate_limited`, with `Retry-After`); no Lambda ran",
+    "429": "API Gateway's throttling (`rate_limited`, with `Retry-After`; no Lambda ran), or a cabinet login limit "
+    "(`resend_too_soon`, `too_many_codes`, `too_many_attempts`, `rate_limited`, with `Retry-After`)",
     "504": "API Gateway's timeout (`gateway_timeout`): the request may or may not have taken effect; retry it with "
     "the same idempotency key",
     "503": "the tenant is suspended (`tenant_suspended`, with `Retry-After`) or a transient fault "
@@ -66,6 +72,7 @@ ERROR_TEXT = {
 API = frozenset({"401", "403", "415", "503"})  # every Bearer route: no key, wrong key, Content-Type, suspended
 JSON_BODY = API | {"400", "413", "422"}  # and every route that reads a JSON body
 WEBHOOK = frozenset({"400", "401", "413", "415", "422", "503"})
+CABINET = frozenset({"400", "403", "404", "413", "415", "422", "503"})  # a customer's cabinet route: no API key
 GATEWAY = frozenset({"429", "504"})  # API Gateway's own answers on any route (infra/resources.json gateway responses)
 
 
@@ -192,6 +199,34 @@ ROUTES: dict[tuple[str, str], Route] = {
     (T + "/grants/{grant_id}", "get"): Route(
         "A bulk grant and its progress", {"200": out.GrantOut}, API | {"404", "422"}
     ),
+    (T + "/cabinet/login", "post"): Route(
+        "Customer cabinet: ask for a login code by e-mail or SMS; the same answer whether or not the contact is a "
+        "member's (a code is sent only if it is); a code lives 10 minutes, a new one after 60 s, 5 an hour",
+        {"202": out.CabinetCodeOut},
+        CABINET,
+        body="CabinetLoginIn",
+        security="",
+    ),
+    (T + "/cabinet/verify", "post"): Route(
+        "Customer cabinet: give the code back (5 tries); opens a 24-hour session in the `cabinet_session` cookie",
+        {"200": out.CabinetSessionOut},
+        CABINET | {"401"},
+        body="CabinetVerifyIn",
+        security="",
+    ),
+    (T + "/cabinet/me", "get"): Route(
+        "Customer cabinet: the customer's own balances and every open lot (the merchant's member view)",
+        {"200": out.MemberOut},
+        frozenset({"401", "403", "404", "415", "503"}),
+        security="cabinetSession",
+    ),
+    (T + "/cabinet/logout", "post"): Route(
+        "Customer cabinet: end the session of the `cabinet_session` cookie, if any (any body is ignored; without a "
+        "session it answers the same)",
+        {"200": out.CabinetLogoutOut},
+        frozenset({"404", "415", "503"}),
+        security="",
+    ),
     (T + "/transfers", "post"): Route(
         "Move points to another member (program setting `transfer`); `transfer_id` is the idempotency key: a retry "
         "answers the first transfer, 200 with `status: duplicate`",
@@ -281,6 +316,8 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 REQUESTS: tuple[type[BaseModel], ...] = (
+    CabinetLoginIn,
+    CabinetVerifyIn,
     CaptureIn,
     GrantIn,
     HoldIn,
@@ -349,6 +386,7 @@ SECURITY = {
     "shopifyHmac": {"type": "apiKey", "in": "header", "name": "X-Shopify-Hmac-Sha256"},
     "stripeSignature": {"type": "apiKey", "in": "header", "name": "Stripe-Signature"},
     "wooSignature": {"type": "apiKey", "in": "header", "name": "X-WC-Webhook-Signature"},
+    "cabinetSession": {"type": "apiKey", "in": "cookie", "name": "cabinet_session", "description": "set by verify"},
 }
 
 

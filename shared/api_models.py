@@ -233,3 +233,14 @@ class TransferBody(Strict):
     from_member_id: MemberId
     to_member_id: MemberId
     points: Points
+
+
+class CabinetLoginIn(Strict):
+    """The customer's e-mail or phone (international form, e.g. +79991234567)."""
+
+    contact: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+
+
+class CabinetVerifyIn(Strict):
+    contact: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]

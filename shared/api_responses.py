@@ -291,3 +291,22 @@ class TransferOut(Out):
     from_balance: int
     to_balance: int
     month: str
+
+
+class CabinetCodeOut(Out):
+    """The same answer whether or not the contact is a member's: a code was sent if it is."""
+
+    status: Literal["code_requested"]
+    expires_in_seconds: int
+    resend_after_seconds: int
+
+
+class CabinetSessionOut(Out):
+    """A session opened: the token is in the ``cabinet_session`` cookie (HttpOnly, Secure, SameSite=Strict)."""
+
+    member_id: str
+    expires_at: datetime
+
+
+class CabinetLogoutOut(Out):
+    status: Literal["logged_out"]

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from shared.dal.grants_store import DynamoGrantStore
     from shared.dal.task_queue import SqsTaskQueue
     from shared.notify.aws import AwsNotifier
-    from shared.ports import TaskQueue
+    from shared.ports import CabinetStore, TaskQueue
     from shared.services.abc import AbcService
+    from shared.services.cabinet import CabinetService
     from shared.services.checkout import CheckoutService
     from shared.services.grants import GrantService
     from shared.services.jobs import MemberJob
@@ -123,6 +124,12 @@ class Container:
         return DynamoGrantStore()
 
     @built
+    def cabinet_store(self) -> CabinetStore:
+        from shared.dal.cabinet_store import DynamoCabinetStore
+
+        return DynamoCabinetStore()
+
+    @built
     def tasks(self) -> TaskQueue:
         return self.queue
 
@@ -163,6 +170,12 @@ class Container:
         from shared.services.webhook_intake import WebhookIntake
 
         return WebhookIntake(self.orders, self.store)
+
+    @built
+    def cabinet(self) -> CabinetService:
+        from shared.services.cabinet import CabinetService
+
+        return CabinetService(self.cabinet_store, self.store, self.notifier, self.mail)
 
     @built
     def checkout(self) -> CheckoutService:

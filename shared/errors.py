@@ -59,6 +59,16 @@ class InsufficientPoints(Unprocessable):
     code = "insufficient_points"
 
 
+class TooManyRequests(AppError):
+    """A limit on something guessable or costly (login codes): 429 with ``Retry-After``."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after_seconds: int = 60) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class TenantSuspended(AppError):
     """The tenant is suspended by an operator (scripts/ops.py suspend-tenant): nothing is recorded, and the
     sender is asked to retry later (a platform retries a 5xx; ``Retry-After`` says when)."""

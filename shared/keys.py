@@ -2,8 +2,11 @@
 
 Every item of a tenant lives under a partition key ``T#<tenant>#<scope>``. A scope is a member's partition
 (``M#<member>``: ACCOUNT, PROFILE, the member's own entries, messages and counters) or a business record's
-(``ORDER#<order>``, ``HOLD#<hold>``, ``GRANT#<grant>``, ``TRANSFER#<transfer>``). Within it the sort key names the
-record; ``<scope>/<key>`` is its business key, unique by construction (a write under a taken key is a duplicate).
+(``ORDER#<order>``, ``HOLD#<hold>``, ``GRANT#<grant>``, ``TRANSFER#<transfer>``) or one of the customer cabinet's
+(``LOGIN#<contact digest>``: a contact's login code and send counters; ``LOGINIP#<address digest>``: a source
+address's send counters; ``SESSION#<token digest>``: a session; no contact, address or token in a key). Within it the
+sort key names the record; ``<scope>/<key>`` is its business key, unique by construction (a write under a taken key
+is a duplicate).
 Services name scopes and sort keys with these functions; only the storage (shared/dal) adds the tenant.
 """
 
@@ -47,6 +50,21 @@ def grant_scope(grant_id: str) -> str:
     return f"GRANT#{grant_id}"
 
 
+def login_scope(contact_digest: str) -> str:
+    """A contact's login code and send counters (``shared.cabinet_login.contact_digest``: no contact in a key)."""
+    return f"LOGIN#{contact_digest}"
+
+
+def login_ip_scope(address_digest: str) -> str:
+    """A source address's login send counters."""
+    return f"LOGINIP#{address_digest}"
+
+
+def session_scope(token_digest: str) -> str:
+    """A cabinet session, by the digest of its token."""
+    return f"SESSION#{token_digest}"
+
+
 def transfer_scope(transfer_id: str) -> str:
     return f"TRANSFER#{transfer_id}"
 
@@ -61,6 +79,7 @@ CANCEL_RESTORE = "REFUND#CANCEL#RESTORE"  # points captured for an order cancell
 EXPIRE_PREFIX, NOTIFY_PREFIX = "EXPIRE#", "NOTIFY#"
 ACTIVATE_PREFIX, BIRTHDAY_PREFIX, GRANT_PREFIX = "ACTIVATE#", "BIRTHDAY#", "GRANT#"  # a member's own entries
 TRANSFER_OUT, TRANSFER_IN = "OUT", "IN"  # the two sides of a transfer, under its scope
+LOGIN_CODE, SESSION, SENDS_PREFIX = "CODE", "SESSION", "SENDS#"  # a cabinet login code, a session, a send counter
 LAST = "~"  # sorts after every key of a prefix: the upper bound of a range query
 
 
@@ -86,6 +105,11 @@ def grant_entry_key(grant_id: str) -> str:
 
 def grant_message_key(grant_id: str, channel: str) -> str:
     return f"MSG#GRANT#{grant_id}#{channel}"
+
+
+def sends_key(window: str) -> str:
+    """A login send counter of one hour (``shared.cabinet_login.hour_of``)."""
+    return f"{SENDS_PREFIX}{window}"
 
 
 def transfer_month_key(month: str) -> str:

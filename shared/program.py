@@ -155,6 +155,24 @@ class Transfer(Rule):
     )
 
 
+class Cabinet(Rule):
+    """The customer cabinet (issue 16): who may log in by SMS."""
+
+    sms_calling_codes: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description='Country calling codes (E.164, without +) whose phones get login codes by SMS, e.g. ["7"]; '
+        "others log in by e-mail. Empty: no login by SMS (SMS pumping to premium-rate ranges costs the merchant).",
+    )
+
+    @field_validator("sms_calling_codes")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        if any(not re.fullmatch(r"[1-9][0-9]{0,3}", code) for code in value):
+            raise ValueError("calling codes are 1-4 digits, not starting with 0")
+        return value
+
+
 class Vip(Rule):
     """Applies to members in class A of the scheduled ABC classification."""
 
@@ -216,6 +234,7 @@ class ProgramSettings(BaseModel):
     birthday_bonus: BirthdayBonus | None = None
     referral: Referral | None = None
     transfer: Transfer = Field(default_factory=Transfer)
+    cabinet: Cabinet = Field(default_factory=Cabinet)
     vip: Vip | None = None
 
     @field_validator("tiers")

@@ -23,7 +23,12 @@ TABLE_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 # What each function may do, from tracing its code (docs/decisions.md "Least privilege"): a new action needs a
 # change here, so that it is reviewed.
 EXPECTED_ACTIONS = {
-    "APIHandler": LOGS | XRAY | TABLE_READS | TABLE_WRITES | {"sqs:SendMessage"},
+    "APIHandler": LOGS
+    | XRAY
+    | TABLE_READS
+    | TABLE_WRITES
+    | {"sqs:SendMessage"}
+    | {"ses:SendTemplatedEmail", "sns:Publish"},
     **{name: LOGS | XRAY | {"sqs:SendMessage"} for name in STARTERS},
     "ClassifyVip": LOGS | XRAY | {"sqs:SendMessage", "dynamodb:Query"},
     "SweepWorker": LOGS
@@ -191,8 +196,19 @@ def test_the_work_is_separated(package: Package) -> None:
     def holders(action: str) -> set[str]:
         return {name for name, found in grants.items() if any(g.action == action for g in found)}
 
-    # Only the sweep worker sends e-mail and SMS and publishes to staff topics, and only it reads the queue
-    assert holders("ses:SendTemplatedEmail") == holders("sns:Publish") == {"SweepWorker"}
+    # The sweep worker sends the program's e-mail and SMS and publishes to staff topics; the API sends the cabinet's
+    # login codes only: the two login-code templates, and SMS to phone numbers (no topic)
+    assert holders("ses:SendTemplatedEmail") == holders("sns:Publish") == {"APIHandler", "SweepWorker"}
+    api_email = {g.resource for g in grants["APIHandler"] if g.action == "ses:SendTemplatedEmail"}
+    ses_arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+    assert api_email == {ses_arn + "identity/*"} | {
+        f"{ses_arn}template/loyalty-${{Stage}}-login-code-{language}" for language in ("en", "ru")
+    }
+    api_sns = [(g.resource, g.negated) for g in grants["APIHandler"] if g.action == "sns:Publish"]
+    assert api_sns == [("arn:${AWS::Partition}:sns:*:*:*", True)]
+    worker_email = {g.resource for g in grants["SweepWorker"] if g.action == "ses:SendTemplatedEmail"}
+    assert not any("login-code" in arn for arn in worker_email)
+    # Only the worker reads the queue
     assert holders("sqs:ReceiveMessage") == holders("sqs:DeleteMessage") == {"SweepWorker"}
     # Schedule starters only enqueue: no table at all, but the VIP run's Query of the tenants' registry
     for name in STARTERS:

@@ -423,6 +423,36 @@ class GrantPartItem(LedgerTable, discriminator="grant_part"):
     created_at = IsoTime()
 
 
+class LoginCodeItem(LedgerTable, discriminator="login_code"):
+    """A contact's current cabinet login code (pk ``T#<tenant>#LOGIN#<contact digest>``, sk ``CODE``): only the
+    salted digest of the code, no contact; replaced under the condition of the salt it replaces, spent (its life ended) when it opens a session."""
+
+    member_id = UnicodeAttribute(null=True)  # none: an unknown contact's code, which never opens a session
+    salt = UnicodeAttribute()
+    digest = UnicodeAttribute()
+    sent_at = IsoTime()
+    expires_at = IsoTime()
+    attempts = NumberAttribute(default=0)
+    ttl = NumberAttribute()  # epoch seconds: DynamoDB removes the code a day after it expires
+
+
+class LoginCounterItem(LedgerTable, discriminator="login_counter"):
+    """Login codes sent in one hour (sk ``SENDS#<YYYYMMDDHH>``) to a contact (``LOGIN#``) or from a source address
+    (``LOGINIP#``): one UpdateItem ADD under the condition that it is below the limit."""
+
+    value = NumberAttribute()
+    ttl = NumberAttribute()  # epoch seconds: DynamoDB removes the counter two hours after its hour
+
+
+class SessionItem(LedgerTable, discriminator="session"):
+    """A cabinet session (pk ``T#<tenant>#SESSION#<token digest>``, sk ``SESSION``): bound to one member."""
+
+    member_id = UnicodeAttribute()
+    created_at = IsoTime()
+    expires_at = IsoTime()
+    ttl = NumberAttribute()  # epoch seconds: DynamoDB removes the session a day after it expires
+
+
 def bind(settings: Settings) -> None:
     """Point the models at the configured tables and endpoint (called once at start-up)."""
     for base, table in ((TenantsTable, settings.tenants_table), (LedgerTable, settings.ledger_table)):

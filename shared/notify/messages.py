@@ -24,14 +24,18 @@ def format_date(day: date, language: str) -> str:
     return day.strftime("%d.%m.%Y") if language == "ru" else day.isoformat()
 
 
-def _ru_points(points: int) -> str:
-    """Russian plural of "балл" (1 балл, 2 балла, 5 баллов, 11 баллов, 21 балл)."""
-    tens, units = points % 100, points % 10
+def ru_plural(count: int, one: str, few: str, many: str) -> str:
+    """A Russian noun after a number takes one of three forms (1 балл, 2 балла, 5 баллов, 11 баллов, 21 балл)."""
+    tens, units = count % 100, count % 10
     if units == 1 and tens != 11:
-        return f"{points} балл"
+        return f"{count} {one}"
     if 2 <= units <= 4 and not 12 <= tens <= 14:
-        return f"{points} балла"
-    return f"{points} баллов"
+        return f"{count} {few}"
+    return f"{count} {many}"
+
+
+def _ru_points(points: int) -> str:
+    return ru_plural(points, "балл", "балла", "баллов")
 
 
 def email_data(r: Reminder) -> dict[str, str]:

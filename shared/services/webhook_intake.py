@@ -111,7 +111,7 @@ def paid_order(paid: Paid) -> PaidOrderIn:
     """The use case's input. A platform's customer id was never checked against the member id's pattern (the
     standard webhook's model checks it): one that cannot be a member id is refused."""
     c = paid.customer
-    if not MEMBER_ID.match(c.member_id):
+    if not MEMBER_ID.fullmatch(c.member_id):  # whole: `$` alone would let a trailing newline through
         raise Unprocessable("the customer's id cannot be a member id", code="invalid_member_id")
     customer = CustomerIn(
         member_id=c.member_id,

@@ -166,14 +166,36 @@ PROBES: list[tuple[str, str, Callable[[boto3.Session, DeployedStack], Any], str 
     ),
     (
         "APIHandler",
-        "sends e-mail",
+        "sends a login code e-mail (IAM allows any identity of the account; SES then refuses this unverified one)",
         lambda s, st: s.client("ses", endpoint_url=st.endpoint).send_templated_email(
-            Source="loyalty@example.com",
+            Source="probe@unverified.example",
             Destination={"ToAddresses": ["probe@example.com"]},
-            Template="loyalty-dev-grant-en",
+            Template="loyalty-dev-login-code-en",
             TemplateData="{}",
         ),
+        "MessageRejected",
+    ),
+    (
+        "APIHandler",
+        "sends an e-mail without a template",
+        lambda s, st: s.client("ses", endpoint_url=st.endpoint).send_email(
+            Source="loyalty@example.com",
+            Destination={"ToAddresses": ["probe@example.com"]},
+            Message={"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}},
+        ),
         "AccessDenied",
+    ),
+    (
+        "APIHandler",
+        "sends a login code by SMS",
+        lambda s, st: s.client("sns", endpoint_url=st.endpoint).publish(PhoneNumber=PROBE_PHONE, Message="IAM probe"),
+        None,
+    ),
+    (
+        "APIHandler",
+        "publishes to a staff topic (SMS to phone numbers only: IAM refuses any topic)",
+        lambda s, st: s.client("sns", endpoint_url=st.endpoint).publish(TopicArn=STAFF_TOPIC, Message="x"),
+        "AuthorizationError",
     ),
     *[
         (

@@ -227,3 +227,14 @@ def test_the_standard_webhook_answers_every_failure_itself(failure: AppError) ->
     with pytest.raises(type(failure)) as raised:
         intake(orders).apply(TENANT, delivery(paid()), "msg_1", NOW)
     assert raised.value is failure
+
+
+@pytest.mark.parametrize("member_id", ["cus_1\n", "cus 1", "", "x" * 129])
+def test_a_platform_customer_id_that_cannot_be_a_member_id_is_rejected(member_id: str) -> None:
+    # Given a platform's order whose customer id the member-id pattern refuses (a trailing newline too, as the
+    # standard webhook's model refuses it)
+    orders = RecordedOrders()
+    # When it is settled / Then it is rejected for good, and no order reaches the use case
+    [result] = intake(orders).settle(TENANT, delivery(paid(member_id)), "shopify:evt_1", NOW)
+    assert (result.status, result.reason) == ("rejected", "invalid_member_id")
+    assert orders.calls == []

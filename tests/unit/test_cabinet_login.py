@@ -1,0 +1,73 @@
+"""The cabinet's login rules as pure functions (issue 16 item 1): codes, their digests, sessions, SMS countries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.cabinet_login import (
+    CODE_TTL,
+    RESEND_AFTER,
+    SESSION_TTL,
+    channel_of,
+    code_matches,
+    contact_digest,
+    hour_of,
+    issued,
+    new_code,
+    new_session_token,
+    opened,
+    resend_at,
+    sms_allowed,
+    source_of,
+    token_digest,
+)
+
+NOW = datetime(2027, 3, 1, 12, 30, tzinfo=UTC)
+
+
+def test_a_code_is_six_digits_and_only_its_salted_digest_is_kept() -> None:
+    code = new_code()
+    assert len(code) == 6 and code.isdigit()
+    stored = issued("shop", "+79990001001", "c1", code, NOW)
+    assert code not in stored.digest and len(stored.salt) == 32
+    assert (stored.expires_at, resend_at(stored)) == (NOW + CODE_TTL, NOW + RESEND_AFTER)
+    # The same code for the same contact is stored differently each time (a fresh salt)
+    assert issued("shop", "+79990001001", "c1", code, NOW).digest != stored.digest
+
+
+@given(st.text(min_size=0, max_size=8))
+def test_only_the_code_sent_matches(other: str) -> None:
+    stored = issued("shop", "ann@example.com", "c1", "123456", NOW)
+    assert code_matches(stored, "shop", "123456")
+    assert code_matches(stored, "shop", other) == (other == "123456")
+    assert not code_matches(stored, "other-shop", "123456")  # a code is bound to its tenant
+
+
+def test_sms_goes_only_to_the_calling_codes_listed() -> None:
+    assert sms_allowed("+79990001001", ("7",)) and sms_allowed("+12025550123", ("7", "1"))
+    assert not sms_allowed("+12025550123", ("7",)) and not sms_allowed("+79990001001", ())
+    assert (channel_of("+79990001001"), channel_of("ann@example.com")) == ("sms", "email")
+    assert channel_of("+ann@example.com") == "email"  # an e-mail may start with +
+
+
+def test_one_ipv6_subscriber_is_one_source() -> None:
+    assert source_of("2001:db8:1:2:aaaa::1") == source_of("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert source_of("2001:db8:1:3::1") != source_of("2001:db8:1:2::1")
+    assert (source_of("203.0.113.9"), source_of("unknown")) == ("203.0.113.9", "unknown")
+
+
+def test_a_session_keeps_only_its_tokens_digest_and_lives_a_day() -> None:
+    token = new_session_token()
+    session = opened(token, "c1", NOW)
+    assert session.token_digest == token_digest(token) and token not in session.token_digest
+    assert session.live(NOW + SESSION_TTL - timedelta(seconds=1)) and not session.live(NOW + SESSION_TTL)
+    assert len(token) >= 43  # 256 bits, URL-safe
+
+
+def test_keys_name_a_contact_by_a_digest_per_tenant_and_count_by_the_hour() -> None:
+    digest = contact_digest("shop", "+79990001001")
+    assert "7999" not in digest and digest != contact_digest("other", "+79990001001")
+    assert hour_of(NOW) == "2027030112"

@@ -1,0 +1,108 @@
+"""The cabinet's login service on the in-memory stores (issue 16): the limits no single HTTP test reaches cheaply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared import clock
+from shared.cabinet_login import IP_SENDS_PER_HOUR
+from shared.dal.memory_cabinet_store import MemoryCabinetStore
+from shared.dal.memory_store import MemoryLedgerStore
+from shared.errors import TooManyRequests
+from shared.ports import Delivery
+from shared.program import ProgramSettings, ProgramVersion
+from shared.records import Commit, Profile
+from shared.services.cabinet import CabinetService
+from shared.services.reminders import MailSettings
+from shared.tenants import Tenant
+from tests.accounts import account
+from tests.logs import captured_logs
+
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+TENANT = Tenant(
+    tenant_id="shop",
+    status="active",
+    api_key_hashes=(),
+    webhook_secrets={},
+    programs=(
+        ProgramVersion(
+            version=1,
+            effective_at=NOW - timedelta(days=1),
+            settings=ProgramSettings(currency="RUB", cabinet={"sms_calling_codes": ["7"]}),
+        ),
+    ),
+)
+
+
+class Outbox:
+    """A notifier that keeps what it was asked to send; ``status`` is what every delivery answers."""
+
+    def __init__(self, status: str = "sent") -> None:
+        self.status = status
+        self.sent: list[tuple[str, Any]] = []
+
+    def email(self, to: str, source: str, template: str, data: dict[str, str]) -> Delivery:
+        self.sent.append((to, data))
+        return Delivery(status=self.status)
+
+    def sms(self, phone: str, text: str, sender_id: str | None) -> Delivery:
+        self.sent.append((phone, text))
+        return Delivery(status=self.status)
+
+    def staff(self, topic_arn: str, subject: str, text: str) -> Delivery:
+        raise AssertionError("no staff tasks here")
+
+
+@pytest.fixture
+def ledger() -> Iterator[MemoryLedgerStore]:
+    clock.set_clock(lambda: NOW)
+    store = MemoryLedgerStore()
+    store.commit(
+        "shop", Commit(member_id="c1", account=account("c1"), profile=Profile(member_id="c1", phone="+79990001001"))
+    )
+    yield store
+    clock.set_clock(None)
+
+
+def service(ledger: MemoryLedgerStore, outbox: Outbox) -> CabinetService:
+    mail = MailSettings(email_from="loyalty@example.com", template_prefix="loyalty-reminder", max_attempts=3)
+    return CabinetService(MemoryCabinetStore(), ledger, outbox, mail)
+
+
+def test_one_source_address_is_limited_across_contacts(ledger: MemoryLedgerStore) -> None:
+    # Given one address asking for codes for many different contacts (guessing, or pumping SMS)
+    outbox = Outbox()
+    cabinet = service(ledger, outbox)
+    for n in range(IP_SENDS_PER_HOUR):
+        cabinet.request_code(TENANT, f"+7999{n:07d}", "203.0.113.9", NOW)
+    # When it asks once more within the hour / Then it is refused for an hour, whichever contact
+    with pytest.raises(TooManyRequests) as refused:
+        cabinet.request_code(TENANT, "+79990001001", "203.0.113.9", NOW)
+    assert (refused.value.code, refused.value.retry_after_seconds) == ("rate_limited", 3600)
+    assert outbox.sent == []  # none of those contacts is a member's: nothing was sent
+    # And another address is not limited: the member gets the code
+    cabinet.request_code(TENANT, "+79990001001", "198.51.100.7", NOW)
+    assert [to for to, _ in outbox.sent] == ["+79990001001"]
+
+
+def test_a_message_that_could_not_be_sent_is_answered_as_any_other_request(ledger: MemoryLedgerStore) -> None:
+    # Given the provider refusing the member's SMS (a fault the member's answer must not reveal: a stranger's
+    # contact gets no message and no fault)
+    cabinet = service(ledger, Outbox(status="failed"))
+    # When the member asks / Then no error reaches the caller; the fault is logged (without the contact) and counted
+    with captured_logs() as logs:
+        cabinet.request_code(TENANT, "+79990001001", "203.0.113.9", NOW)
+    [line] = logs.with_message("login code not sent")
+    assert (line["status"], line["channel"]) == ("failed", "sms") and "9990001001" not in logs.text
+
+
+def test_only_the_member_gets_a_message(ledger: MemoryLedgerStore) -> None:
+    outbox = Outbox()
+    cabinet = service(ledger, outbox)
+    cabinet.request_code(TENANT, "+79990001001", "203.0.113.9", NOW)
+    cabinet.request_code(TENANT, "+79990009999", "203.0.113.9", NOW)
+    assert [to for to, _ in outbox.sent] == ["+79990001001"]
