@@ -2,8 +2,10 @@
 
 Routes are the customer's, not the merchant's: no API key; a session cookie bound to one tenant and one member
 (decision 66). The cookie is HttpOnly (the page's scripts never see the token), Secure and SameSite=Strict (no
-other site's page can send it), scoped to the tenant's cabinet path as the browser sees it (with API Gateway's
-stage). Answers that carry a token or the customer's data are never cached.
+other site's page can send it). Its path is ``/``: the cabinet's path as a browser sees it differs by deployment
+(API Gateway's stage, an emulator's path-style URL, a CDN in front), and no other route reads the cookie; a session
+is bound to its tenant by its key, so another shop's cabinet finds none. Answers that carry a token or the
+customer's data are never cached.
 """
 
 from __future__ import annotations
@@ -60,19 +62,11 @@ def _token() -> str | None:
     return None
 
 
-def _cabinet_path(tenant_id: str) -> str:
-    """The cabinet's path as the browser sees it: API Gateway puts the stage before the route (``/api/v1/…``)."""
-    route = PREFIX.format(tenant_id=tenant_id)
-    seen = str((bp.current_request.context or {}).get("path") or "")
-    return seen[: seen.index(route) + len(route)] if route in seen else route
-
-
-def _private(response: Response, tenant_id: str, token: str | None = None, max_age: int = 0) -> Response:
+def _private(response: Response, token: str | None = None, max_age: int = 0) -> Response:
     """No cache keeps the answer; with ``token`` (or ending one: empty) the session cookie is set."""
     response.headers["Cache-Control"] = "no-store"
     if token is not None:
-        path = _cabinet_path(tenant_id)
-        cookie = f"{COOKIE}={token}; Path={path}; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+        cookie = f"{COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
         response.headers["Set-Cookie"] = cookie
     return response
 
@@ -98,7 +92,7 @@ def verify(tenant_id: str) -> Response:
     body = parse_body(bp.current_request, CabinetVerifyIn, BODY_LIMIT)
     opened = container().cabinet.verify(tenant, _contact(body.contact), body.code, clock.now())
     response = respond({"member_id": opened.session.member_id, "expires_at": clock.iso(opened.session.expires_at)})
-    return _private(response, tenant_id, opened.token, int(SESSION_TTL.total_seconds()))
+    return _private(response, opened.token, int(SESSION_TTL.total_seconds()))
 
 
 @bp.route(PREFIX + "/me", methods=["GET"])
@@ -108,7 +102,7 @@ def me(tenant_id: str) -> Response:
     now = clock.now()
     session = container().cabinet.session(tenant, _token(), now)
     view = container().members.view(tenant_id, session.member_id, tenant.program_at(now).settings, now)
-    return _private(respond(presenters.member(view)), tenant_id)
+    return _private(respond(presenters.member(view)))
 
 
 @bp.route(PREFIX + "/logout", methods=["POST"])
@@ -118,4 +112,4 @@ def logout(tenant_id: str) -> Response:
     tenant = container().tenants.get(tenant_id)
     if tenant is not None and tenant.known:
         container().cabinet.log_out(tenant, _token())
-    return _private(respond({"status": "logged_out"}), tenant_id, "", 0)
+    return _private(respond({"status": "logged_out"}), "", 0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlparse
 
 from scripts.deploy_local import DeployedStack
 from tests.conftest import paid_event
@@ -43,9 +42,8 @@ def test_a_customer_logs_in_with_the_sms_code_sees_their_points_and_logs_out(dep
     set_cookie = headers["Set-Cookie"]
     attributes = {part.strip().partition("=")[0]: part.strip().partition("=")[2] for part in set_cookie.split(";")}
     assert {"HttpOnly", "Secure", "SameSite"} <= set(attributes) and attributes["SameSite"] == "Strict"
-    # And a browser sends it back to the cabinet's routes as API Gateway serves them (the stage is in the path)
-    assert urlparse(cabinet(deployed, "cab-shop", "/me")).path.startswith(attributes["Path"] + "/")
-    assert attributes["Path"].endswith("/v1/tenants/cab-shop/cabinet")
+    # And a browser sends it back to the cabinet's routes however the API is served (stage, emulator's path-style URL)
+    assert attributes["Path"] == "/"
     cookie = {"cookie": set_cookie.split(";")[0]}
 
     # And with it the customer sees what the merchant sees of them: the balance and every lot with its expiry
