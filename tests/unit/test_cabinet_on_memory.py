@@ -14,28 +14,15 @@ from shared.dal.memory_cabinet_store import MemoryCabinetStore
 from shared.dal.memory_store import MemoryLedgerStore
 from shared.errors import TooManyRequests
 from shared.ports import Delivery
-from shared.program import ProgramSettings, ProgramVersion
 from shared.records import Commit, Profile
 from shared.services.cabinet import CabinetService
 from shared.services.reminders import MailSettings
-from shared.tenants import Tenant
 from tests.accounts import account
 from tests.logs import captured_logs
+from tests.tenants import tenant
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-TENANT = Tenant(
-    tenant_id="shop",
-    status="active",
-    api_key_hashes=(),
-    webhook_secrets={},
-    programs=(
-        ProgramVersion(
-            version=1,
-            effective_at=NOW - timedelta(days=1),
-            settings=ProgramSettings(currency="RUB", cabinet={"sms_calling_codes": ["7"]}),
-        ),
-    ),
-)
+TENANT = tenant(NOW - timedelta(days=1), cabinet={"sms_calling_codes": ["7"]})
 
 
 class Outbox:

@@ -16,22 +16,13 @@ from shared.dal.memory_store import MemoryLedgerStore
 from shared.errors import Conflict, InsufficientPoints
 from shared.keys import REDEEM, order_scope
 from shared.ledger import Lot
-from shared.program import ProgramSettings, ProgramVersion
 from shared.records import Commit
 from shared.services.checkout import CheckoutService
-from shared.tenants import Tenant
 from tests.accounts import account
+from tests.tenants import tenant
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-TENANT = Tenant(
-    tenant_id="shop",
-    status="active",
-    api_key_hashes=(),
-    webhook_secrets={},
-    programs=(
-        ProgramVersion(version=1, effective_at=NOW - timedelta(days=30), settings=ProgramSettings(currency="RUB")),
-    ),
-)
+TENANT = tenant(NOW - timedelta(days=30))
 
 
 @pytest.fixture

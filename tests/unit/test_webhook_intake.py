@@ -15,7 +15,6 @@ from typing import Any, cast
 import pytest
 
 from shared.errors import AppError, NotFound, Transient, Unprocessable
-from shared.program import ProgramSettings, ProgramVersion
 from shared.rules import Cart, Line
 from shared.services.orders import OrderResult, OrderService, PaidOrderIn
 from shared.services.store import LedgerStore
@@ -24,17 +23,10 @@ from shared.tenants import Tenant
 from shared.webhooks import standard
 from shared.webhooks.commands import Cancel, Customer, Delivery, Ignore, Paid, Refund, Reject
 from tests.logs import captured_logs
+from tests.tenants import tenant
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-TENANT = Tenant(
-    tenant_id="shop",
-    status="active",
-    api_key_hashes=(),
-    webhook_secrets={},
-    programs=(
-        ProgramVersion(version=1, effective_at=NOW - timedelta(days=30), settings=ProgramSettings(currency="RUB")),
-    ),
-)
+TENANT = tenant(NOW - timedelta(days=30))
 HOLD_CODE = "LOYABCDEFGHJK"  # one of our hold codes (shared/hold_codes.py)
 LINE = Line(sku="sku-1", category="tea", quantity=2, amount_minor=40_000)
 
