@@ -342,3 +342,10 @@ def activate(account: Ledger, since: datetime | None, now: datetime) -> tuple[Le
     updated = replace(account, seq=seq)
     changes = tuple(LotChange(lot.lot_id, 0, lot.expires_at) for lot in ready)
     return updated, Movement(kind="activate", delta=0, seq=seq, balance_after=updated.balance, lots=changes)
+
+
+def nothing(account: Ledger, kind: EntryKind) -> tuple[Ledger, Movement]:
+    """An entry that moves no points but stays on record (an order below the earning threshold, a referral bonus
+    whose lot had expired before its reversal): the next sequence number, delta 0."""
+    seq = account.seq + 1
+    return replace(account, seq=seq), Movement(kind=kind, delta=0, seq=seq, balance_after=account.balance)

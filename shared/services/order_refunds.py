@@ -16,7 +16,7 @@ from datetime import datetime
 from shared.entry_details import PaidDetails
 from shared.errors import NotFound
 from shared.keys import CANCEL_RESTORE, order_scope, refund_key
-from shared.ledger import EntryKind, Ledger, Movement, credit, reverse
+from shared.ledger import Ledger, credit, reverse
 from shared.orders import OrderRecord, RefundPlan, RefundTotals, Returned, plan_refund, restore_credits
 from shared.ports import Duplicate
 from shared.records import Commit, EntryRecord, OrderState, RefundRecord
@@ -48,12 +48,6 @@ def paid_details(paid: EntryRecord) -> PaidDetails:
     if not isinstance(paid.details, PaidDetails):
         raise ValueError(f"{paid.scope}/{paid.key} has no order details")
     return paid.details
-
-
-def zero_entry(ledger: Ledger, kind: EntryKind) -> tuple[Ledger, Movement]:
-    """An entry with no points (an order below the earning threshold, a bonus already lost), still on record."""
-    seq = ledger.seq + 1
-    return replace(ledger, seq=seq), Movement(kind=kind, delta=0, seq=seq, balance_after=ledger.balance)
 
 
 def order_record(paid: EntryRecord, state: OrderState) -> OrderRecord:

@@ -16,14 +16,14 @@ from shared.entry_details import PaidDetails, RedeemDetails
 from shared.errors import Unprocessable
 from shared.hold_codes import hold_id_for
 from shared.keys import PAID, REDEEM, order_scope
-from shared.ledger import Ledger, LotChange, Movement, capture, credit, reverse, spend
+from shared.ledger import Ledger, LotChange, Movement, capture, credit, nothing, reverse, spend
 from shared.orders import earn_credits, max_redeemable
 from shared.ports import Duplicate
 from shared.program import ProgramSettings, ProgramVersion
 from shared.records import EntryRecord, HoldRecord, Member, OrderHoldClaim, OrderState, PaidIndex, Profile
 from shared.rules import Cart, Earning, Line, Standing, earn
 from shared.services.member_write import Change, Loaded, MemberWrite, Partner
-from shared.services.order_refunds import OrderRefunds, Refunding, paid_details, zero_entry
+from shared.services.order_refunds import OrderRefunds, Refunding, paid_details
 from shared.services.order_types import CustomerIn, OrderResult, PaidOrderIn
 from shared.services.referrals import Referee, ReferralIn, Referrals
 from shared.services.returns import item_points
@@ -147,7 +147,7 @@ class OrderService:
         standing = standing_of(loaded.account.standing, program, order.paid_at)
         earning = earn(order.cart, redeemed, program, standing, order.paid_at)
         credits = earn_credits(earning, order.paid_at, program)
-        ledger, movement = credit(ledger, "earn", credits, now) if credits else zero_entry(ledger, "earn")
+        ledger, movement = credit(ledger, "earn", credits, now) if credits else nothing(ledger, "earn")
         qualifies = earning.eligible_minor >= program.min_check_minor
         before = loaded.account.with_ledger(ledger)
         cash_paid = order.cart.total_minor - redeemed * program.point_value_minor

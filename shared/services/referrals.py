@@ -16,7 +16,7 @@ from typing import Any
 from shared.account import Account
 from shared.entry_details import EntryDetails, RefereeDetails, ReferrerDetails
 from shared.keys import REFEREE, REFERRAL_PREFIX, REFERRER, REFUND_PREFIX, order_of, referrals_month_key
-from shared.ledger import Ledger, Movement, credit, reverse
+from shared.ledger import Ledger, Movement, credit, nothing, reverse
 from shared.program import ProgramSettings
 from shared.records import CounterRecord, EntryRecord, OrderState
 from shared.referral import bonus, contact_key, normalize
@@ -183,7 +183,7 @@ def _reversal(ledger: Ledger, given: EntryRecord, base: str, now: datetime) -> t
     if points > 0:
         ledger, movement = reverse(ledger, points, now, lot_ids)
     else:
-        ledger, movement = _nothing(ledger)
+        ledger, movement = nothing(ledger, "reverse")
     return ledger, EntryRecord(
         scope=given.scope,
         key=key,
@@ -193,8 +193,3 @@ def _reversal(ledger: Ledger, given: EntryRecord, base: str, now: datetime) -> t
         created_at=now,
         event_id=None,
     )
-
-
-def _nothing(ledger: Ledger) -> tuple[Ledger, Movement]:
-    seq = ledger.seq + 1
-    return replace(ledger, seq=seq), Movement(kind="reverse", delta=0, seq=seq, balance_after=ledger.balance)

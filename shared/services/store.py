@@ -87,15 +87,6 @@ def expire_due(account: Account, now: datetime) -> tuple[Account, list[EntryReco
     ]
 
 
-def expire_born(account: Account, entries: list[EntryRecord], now: datetime) -> Account:
-    """Lots this write added already past their expiry (earned on a ``paid_at`` older than the lifetime,
-    restored with no grace) leave at once: an ``expire`` entry after the credit, in the same write, so the
-    answer's balance is the member view's and the history explains it (earn +n, then expire -n)."""
-    account, expiring = expire_due(account, now)
-    entries += expiring
-    return account
-
-
 def with_retries(attempts: int, step: Callable[[], T], on_duplicate: Callable[[Duplicate], T | None]) -> T:
     """Run ``step`` (load → compute → commit) until it commits; a version conflict means another
     request changed the member first, so recompute from fresh state. ``on_duplicate`` answers a

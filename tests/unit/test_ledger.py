@@ -8,7 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.errors import Conflict, InsufficientPoints, Unprocessable
-from shared.ledger import Credit, Hold, Ledger, capture, credit, expire, place_hold, release_hold, reverse, spend
+from shared.ledger import (
+    Credit,
+    Hold,
+    Ledger,
+    capture,
+    credit,
+    expire,
+    nothing,
+    place_hold,
+    release_hold,
+    reverse,
+    spend,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -291,3 +303,10 @@ def test_non_positive_amounts_are_programming_errors() -> None:
         reverse(account, -1, T0)
     with pytest.raises(ValueError):
         credit(account, "earn", [Credit(0, "order", T0, T0 + DAY)], T0)
+
+
+def test_an_entry_of_nothing_takes_the_next_sequence_number_and_moves_no_points() -> None:
+    account = earned(Ledger("m1"), 40)
+    after, movement = nothing(account, "earn")
+    assert (movement.kind, movement.delta, movement.seq, movement.balance_after) == ("earn", 0, account.seq + 1, 40)
+    assert (after.seq, after.lots, after.debt) == (account.seq + 1, account.lots, account.debt)
