@@ -13,6 +13,11 @@ from chalice import Chalice
 
 from functions import (
     cabinet,
+    cabinet_card,
+    cabinet_feedback,
+    cabinet_page,
+    cabinet_profile,
+    cabinet_transfers,
     checkout,
     grants,
     health,
@@ -34,7 +39,24 @@ for middleware in MIDDLEWARE:
     app.register_middleware(middleware)
 app.register_middleware(chalice_errors_in_our_shape, "http")
 
-for module in (health, webhooks, platforms, checkout, members, program, grants, reports, schedules, transfers, cabinet):
+for module in (
+    health,
+    webhooks,
+    platforms,
+    checkout,
+    members,
+    program,
+    grants,
+    reports,
+    schedules,
+    transfers,
+    cabinet,
+    cabinet_card,
+    cabinet_profile,
+    cabinet_transfers,
+    cabinet_feedback,
+    cabinet_page,
+):
     app.register_blueprint(module.bp)
 
 gc.freeze()

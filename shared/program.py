@@ -156,7 +156,33 @@ class Transfer(Rule):
 
 
 class Cabinet(Rule):
-    """The customer cabinet (issue 16): who may log in by SMS."""
+    """The customer cabinet (issue 16): how the page looks, who may log in by SMS, who may join from it, and what
+    joining and giving feedback earn."""
+
+    title: str = Field(default="", max_length=60, description="The shop's name on the page; empty: the tenant id.")
+    colour: str = Field(
+        default="#0b6e4f",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="The page's accent colour, #rrggbb; the page picks black or white text for contrast.",
+    )
+    self_enrolment: bool = Field(
+        default=False,
+        description="A customer whose contact is no member's may join from the cabinet (the code opens a new member).",
+    )
+    welcome_bonus_points: int = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        description="Points a customer who joins from the cabinet gets, in a lot of "
+        "their own (the program's lifetime_days); 0: none.",
+    )
+    feedback_reward_points: int = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        description="Points for rating a paid order, the same whatever the score "
+        "(rewarding only good reviews is forbidden); once per order; 0: none.",
+    )
 
     sms_calling_codes: list[str] = Field(
         default_factory=list,
