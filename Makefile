@@ -64,8 +64,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy $(CODE)
 
+# Two workers (pytest-xdist): the deployed tier and the packaging tests on one, in-process tiers on the other
+# (tests/conftest.py WORKER_GROUPS). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

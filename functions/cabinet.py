@@ -11,9 +11,10 @@ from chalice import Blueprint, Response
 from functions.customer import BODY_LIMIT, PREFIX, contact, customer, private, shop, source, token
 from functions.http import api_view, parse_body, respond
 from shared import clock, presenters
-from shared.api_models import CabinetLoginIn, CabinetVerifyIn
+from shared.api_models import CabinetLoginIn, CabinetVerifyIn, HistoryQuery
 from shared.cabinet_login import CODE_TTL, RESEND_AFTER, SESSION_TTL
 from shared.container import container
+from shared.referral import share_link
 
 bp = Blueprint(__name__)
 
@@ -42,12 +43,45 @@ def verify(tenant_id: str) -> Response:
     return private(response, opened.token, int(SESSION_TTL.total_seconds()))
 
 
+@bp.route(PREFIX + "/shop", methods=["GET"])
+@api_view
+def shop_face(tenant_id: str) -> Response:
+    """What the page shows before anyone logs in: the shop's name, colour and language, and how one may log in."""
+    program = shop(tenant_id).current.settings
+    response = respond(presenters.cabinet_shop(tenant_id, program))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 @bp.route(PREFIX + "/me", methods=["GET"])
 @api_view
 def me(tenant_id: str) -> Response:
     who = customer(bp.current_request, tenant_id)
-    view = container().members.view(tenant_id, who.member_id, who.tenant.program_at(who.now).settings, who.now)
-    return private(respond(presenters.member(view)))
+    program = who.tenant.program_at(who.now).settings
+    view = container().members.view(tenant_id, who.member_id, program, who.now)
+    link = share_link(program.cabinet.share_url, _page_url(tenant_id), view.referral_code)
+    return private(respond({**presenters.member(view), "currency": program.currency, "share_link": link}))
+
+
+@bp.route(PREFIX + "/me/history", methods=["GET"])
+@api_view
+def my_history(tenant_id: str) -> Response:
+    """The customer's entries and the messages sent to them, newest first; the cursor opens only this member's."""
+    who = customer(bp.current_request, tenant_id)
+    query = HistoryQuery.model_validate(bp.current_request.query_params or {})
+    page = container().members.history(tenant_id, who.member_id, query.limit, query.cursor)
+    return private(respond(presenters.customer_history(page, who.member_id)))
+
+
+def _page_url(tenant_id: str) -> str:
+    """The cabinet page's address as the customer reached this API (the stage and any base path included)."""
+    request = bp.current_request
+    context = request.context or {}
+    path = str(context.get("path") or f"/v1/tenants/{tenant_id}/cabinet/me")
+    host = request.headers.get("host", "localhost")
+    local = host.split(":")[0] in ("localhost", "127.0.0.1")  # the emulator speaks http; API Gateway only https
+    scheme = request.headers.get("x-forwarded-proto") or ("http" if local else "https")
+    return f"{scheme}://{host}{path.rsplit('/me', 1)[0]}"
 
 
 @bp.route(PREFIX + "/logout", methods=["POST"])

@@ -96,6 +96,11 @@ def print_left_out(left_out: dict[str, str]) -> None:
         print(f"  Not created by the emulator (infra/emulator_gaps.json): {', '.join(ids)}\n    {why}")
 
 
+def cabinet_url(stack: DeployedStack, tenant_id: str) -> str:
+    """The customer cabinet's page of a tenant, served by the stack through API Gateway (issue 16)."""
+    return f"{stack.api_url}/v1/tenants/{tenant_id}/cabinet"
+
+
 def banner(stack: DeployedStack, creds: dict[str, Any]) -> str:
     from scripts.scheduler import JOB_FUNCTIONS
     from scripts.signed_curl import curl_command, event_body, parse_args, signed_headers, webhook_url
@@ -112,6 +117,8 @@ def banner(stack: DeployedStack, creds: dict[str, Any]) -> str:
             f"Loyalty API   {stack.api_url}   (API Gateway -> Lambda; try {stack.api_url}/v1/health)",
             f"AWS emulator  {stack.endpoint}   ministack, stack {stack.name} (data lasts until Ctrl-C)",
             f"Demo tenant   {creds['tenant_id']}   credentials: {shown(tenant_file())}",
+            f"Cabinet       {cabinet_url(stack, creds['tenant_id'])}   (the customer's page; the login code is in",
+            "              the sent SMS or e-mail below)",
             "",
             "A signed order.paid (the signature is valid for 5 minutes):",
             "",

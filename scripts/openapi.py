@@ -24,9 +24,13 @@ from shared import api_responses as out
 from shared.api_models import (
     AbcQuery,
     CabinetLoginIn,
+    CabinetProfileIn,
+    CabinetTransferIn,
     CabinetVerifyIn,
     CancelledEvent,
     CaptureIn,
+    FeedbackIn,
+    FeedbackQuery,
     GrantId,
     GrantIn,
     HistoryQuery,
@@ -38,6 +42,7 @@ from shared.api_models import (
     RefundedEvent,
     TransferBody,
 )
+from shared.card import TOKEN_PATTERN
 from shared.program import ProgramSettings
 from shared.tenants import TENANT_ID
 
@@ -63,7 +68,8 @@ ERROR_TEXT = {
     "422": "a field is invalid (`validation_error`, `details` lists them) or a business rule refuses the request "
     "(`insufficient_points`, `currency_mismatch`, `unknown_event_type`, `transfers_disabled`, ...)",
     "429": "API Gateway's throttling (`rate_limited`, with `Retry-After`; no Lambda ran), or a cabinet login limit "
-    "(`resend_too_soon`, `too_many_codes`, `too_many_attempts`, `rate_limited`, with `Retry-After`)",
+    "(`resend_too_soon`, `too_many_codes`, `too_many_attempts`, `rate_limited`, with `Retry-After`) or transfer tries "
+    "(`too_many_transfers`)",
     "504": "API Gateway's timeout (`gateway_timeout`): the request may or may not have taken effect; retry it with "
     "the same idempotency key",
     "503": "the tenant is suspended (`tenant_suspended`, with `Retry-After`) or a transient fault "
@@ -89,6 +95,7 @@ class Route:
     security: str = "bearer"
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # query parameters written out (no model)
+    media: str = ""  # the cabinet's page and its assets: their 200 is this media type, not a JSON model
 
 
 PLATFORMS = {
@@ -201,24 +208,64 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     (T + "/cabinet/login", "post"): Route(
         "Customer cabinet: ask for a login code by e-mail or SMS; the same answer whether or not the contact is a "
-        "member's (a code is sent only if it is); a code lives 10 minutes, a new one after 60 s, 5 an hour",
+        "member's (a code is sent only if it is, or if the shop lets customers join: `cabinet.self_enrolment`); a "
+        "code lives 10 minutes, a new one after 60 s, 5 an hour",
         {"202": out.CabinetCodeOut},
         CABINET,
         body="CabinetLoginIn",
         security="",
     ),
     (T + "/cabinet/verify", "post"): Route(
-        "Customer cabinet: give the code back (5 tries); opens a 24-hour session in the `cabinet_session` cookie",
+        "Customer cabinet: give the code back (5 tries); opens a 24-hour session in the `cabinet_session` cookie. "
+        "A code of a contact that is no member's, in a shop that lets customers join, makes a new member (`cab-…`) "
+        "with the contact and the program's `cabinet.welcome_bonus_points` in a lot of their own, once",
         {"200": out.CabinetSessionOut},
         CABINET | {"401"},
         body="CabinetVerifyIn",
         security="",
     ),
+    (T + "/cabinet/shop", "get"): Route(
+        "Customer cabinet: the shop's name, colour and language, and how one may log in (no session; no member data)",
+        {"200": out.CabinetShopOut},
+        frozenset({"403", "404", "415", "503"}),
+        security="",
+    ),
+    (T + "/cabinet", "get"): Route(
+        "Customer cabinet: the web page (HTML; no session needed, it asks `shop` and `me`); a strict "
+        "Content-Security-Policy, never framed",
+        {},
+        frozenset({"415"}),
+        security="",
+        media="text/html",
+    ),
+    (T + "/cabinet/app.js", "get"): Route(
+        "Customer cabinet: the page's script (cached for a year: the page links it by a hash of its content)",
+        {},
+        frozenset({"415"}),
+        security="",
+        media="text/javascript",
+    ),
+    (T + "/cabinet/app.css", "get"): Route(
+        "Customer cabinet: the page's style sheet (cached for a year: the page links it by a hash of its content)",
+        {},
+        frozenset({"415"}),
+        security="",
+        media="text/css",
+    ),
     (T + "/cabinet/me", "get"): Route(
-        "Customer cabinet: the customer's own balances and every open lot (the merchant's member view)",
-        {"200": out.MemberOut},
+        "Customer cabinet: the customer's own balances and every open lot with its expiry (the merchant's member "
+        "view), the spend still needed for the next tier, and the referral code in a link to share",
+        {"200": out.CabinetMeOut},
         frozenset({"401", "403", "404", "415", "503"}),
         security="cabinetSession",
+    ),
+    (T + "/cabinet/me/history", "get"): Route(
+        "Customer cabinet: the customer's entries and the messages sent to them, newest first (the merchant's "
+        "member history); `next_cursor` opens the next page, of this member only",
+        {"200": out.HistoryOut},
+        frozenset({"400", "401", "403", "404", "415", "422", "503"}),
+        security="cabinetSession",
+        query=HistoryQuery,
     ),
     (T + "/cabinet/logout", "post"): Route(
         "Customer cabinet: end the session of the `cabinet_session` cookie, if any (any body is ignored; without a "
@@ -226,6 +273,77 @@ ROUTES: dict[tuple[str, str], Route] = {
         {"200": out.CabinetLogoutOut},
         frozenset({"404", "415", "503"}),
         security="",
+    ),
+    (T + "/cabinet/me/profile", "put"): Route(
+        "Customer cabinet: the questionnaire, name, birthday and consent per channel (fields given replace stored "
+        "ones, as the merchant's `PUT members/{member_id}`; e-mail and phone are 422 here: `me/contact`). A birthday "
+        "is the customer's to set once (409 `birthday_locked` to move it: the merchant corrects it); one in the "
+        "future or before 1900 is 422",
+        {"200": out.ContactOut},
+        CABINET | {"401", "409"},
+        body="CabinetProfileIn",
+        security="cabinetSession",
+    ),
+    (T + "/cabinet/me/contact", "post"): Route(
+        "Customer cabinet: a new e-mail or phone; a 6-digit code goes to it (the login's limits and SMS countries), "
+        "the same answer whoever's it is. The contact is stored only by `me/contact/verify`",
+        {"202": out.CabinetCodeOut},
+        CABINET | {"401", "429"},
+        body="CabinetLoginIn",
+        security="cabinetSession",
+    ),
+    (T + "/cabinet/me/contact/verify", "post"): Route(
+        "Customer cabinet: the new contact's code back (5 tries, 10 minutes; a login code does not do): the contact "
+        "is stored on the profile, unless it is another member's of the shop (409 `contact_taken`)",
+        {"200": out.ContactOut},
+        CABINET | {"401", "409", "429"},
+        body="CabinetVerifyIn",
+        security="cabinetSession",
+    ),
+    (T + "/cabinet/me/transfers", "post"): Route(
+        "Customer cabinet: send points to a friend, by the friend's phone (international form), e-mail or referral "
+        "code, under the program's `transfer` rules; `transfer_id` (the page's, 8-64 of A-Z a-z 0-9 _ -) is the "
+        "idempotency key: a retry answers the first transfer, 200 `duplicate`. No such friend, or several, is 404 "
+        "`recipient_not_found`; oneself 422 `self_transfer`; at most 20 tries an hour (429 `too_many_transfers`)",
+        {"201": out.CabinetTransferOut, "200": out.CabinetTransferOut},
+        CABINET | {"401", "409", "429"},
+        body="CabinetTransferIn",
+        security="cabinetSession",
+    ),
+    (T + "/cabinet/me/feedback", "post"): Route(
+        "Customer cabinet: rate one of the customer's paid orders (score 1-5, a comment); once per order (409 "
+        "`feedback_exists`); another's order or an unpaid one is 404 `order_not_found`. The shop's reward, if any, is "
+        "the same whatever the score; a score of 1-2 is sent to the shop's staff as a complaint",
+        {"201": out.FeedbackOut},
+        CABINET | {"401", "409"},
+        body="FeedbackIn",
+        security="cabinetSession",
+    ),
+    (T + "/feedback", "get"): Route(
+        "Customers' ratings created at or after `since` (at most 92 days ago, 422 `since_too_old`; default 30 days), "
+        "oldest first; `next_cursor` opens the next page",
+        {"200": out.FeedbackListOut},
+        API | {"400", "422"},
+        query=FeedbackQuery,
+    ),
+    (T + "/cabinet/me/card", "get"): Route(
+        "Customer cabinet: the customer's digital card, an opaque token (no phone or member id in it) and its QR code "
+        "to show at the till; the first call creates the card, later ones show the same until it is rotated",
+        {"200": out.CardOut},
+        frozenset({"401", "403", "404", "415", "503"}),
+        security="cabinetSession",
+    ),
+    (T + "/cabinet/me/card/rotate", "post"): Route(
+        "Customer cabinet: a new card token (a lost phone); the old one stops resolving at once (any body is ignored)",
+        {"200": out.CardOut},
+        frozenset({"401", "403", "404", "415", "503"}),
+        security="cabinetSession",
+    ),
+    (T + "/members/by-card/{token}", "get"): Route(
+        "The member of a scanned digital card (the member view, as GET members/{member_id}); a token of a rotated "
+        "card, another shop's or none is 404 `card_not_found`, what is no card token 422 `invalid_card_token`",
+        {"200": out.MemberOut},
+        API | {"404", "422"},
     ),
     (T + "/transfers", "post"): Route(
         "Move points to another member (program setting `transfer`); `transfer_id` is the idempotency key: a retry "
@@ -240,9 +358,15 @@ PATH_PATTERNS: dict[str, dict[str, Any]] = {
     "tenant_id": {"type": "string", "pattern": TENANT_ID.pattern},
     "member_id": {"type": "string", "pattern": MemberId.__metadata__[0].pattern},
     "grant_id": {"type": "string", "pattern": GrantId.__metadata__[0].pattern},
+    "token": {
+        "type": "string",
+        "pattern": TOKEN_PATTERN,
+        "description": "a card token (`LC-` and 32 base32 characters, any case) as the customer's QR code holds it",
+    },
     "hold_id": {"type": "string", "minLength": 1, "description": "as issued by POST /holds (`h_` + checkout code)"},
 }
-PATH_ERRORS = {"member_id": "422", "grant_id": "422"}  # checked by the handler; tenant_id: 403, hold_id: 404
+# checked by the handler; tenant_id: 403, hold_id: 404
+PATH_ERRORS = {"member_id": "422", "grant_id": "422", "token": "422"}
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
@@ -279,6 +403,8 @@ def _responses(route: Route) -> dict[str, Any]:
         for status, model in route.ok.items()
         for name in [model.__name__]
     }
+    if route.media:
+        responses["200"] = {"description": route.summary, "content": {route.media: {"schema": {"type": "string"}}}}
     for status in sorted(route.errors | GATEWAY):
         responses[status] = {"description": ERROR_TEXT[status], "content": json_of("Error")}
     if "503" in responses:
@@ -317,6 +443,7 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 REQUESTS: tuple[type[BaseModel], ...] = (
     CabinetLoginIn,
+    CabinetProfileIn,
     CabinetVerifyIn,
     CaptureIn,
     GrantIn,
@@ -324,6 +451,9 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     MemberUpdateIn,
     QuoteIn,
     TransferBody,
+    CabinetTransferIn,
+    FeedbackIn,
+    FeedbackQuery,
     PaidEvent,
     RefundedEvent,
     CancelledEvent,

@@ -235,6 +235,31 @@ class TransferBody(Strict):
     points: Points
 
 
+class CabinetTransferIn(Strict):
+    """A transfer to a friend from the cabinet: ``transfer_id`` is the page's idempotency key (a UUID, say): the same
+    id again answers the first transfer; ``to`` is the friend's phone (international form), e-mail or referral code."""
+
+    transfer_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+    to: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    points: Points
+
+
+class FeedbackIn(Strict):
+    """A rating of one of the customer's paid orders, once per order."""
+
+    order_id: ExternalId
+    score: Annotated[int, Field(strict=True, ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class FeedbackQuery(Strict):
+    """The merchant's list: ratings created at or after ``since`` (at most 92 days ago; default 30), oldest first."""
+
+    since: UtcTime | None = None
+    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
 class CabinetLoginIn(Strict):
     """The customer's e-mail or phone (international form, e.g. +79991234567)."""
 
@@ -244,3 +269,14 @@ class CabinetLoginIn(Strict):
 class CabinetVerifyIn(Strict):
     contact: Annotated[str, StringConstraints(min_length=3, max_length=254)]
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class CabinetProfileIn(Strict):
+    """The customer's questionnaire: fields given replace the stored ones (a birthday only while none is set), consent
+    channels given replace theirs. The e-mail and phone are not here: a new one is confirmed by a code first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    birthday: Date | None = None
+    consent: Consent | None = None

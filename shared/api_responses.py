@@ -119,6 +119,29 @@ class MemberOut(ContactOut):
     lifetime_spend_minor: int
     referral_code: str | None = Field(description="what a new customer gives on a first order (program `referral`)")
     lots: list[LotOut] = Field(description="every open lot, soonest-expiring first")
+    next_tier: NextTierOut | None = Field(description="the tier above the member's; null at the top or without tiers")
+
+
+class NextTierOut(Out):
+    name: str
+    spend_needed_minor: int = Field(description="what the member still has to spend to reach it")
+
+
+class CabinetMeOut(MemberOut):
+    currency: str
+    share_link: str | None = Field(description="the referral code in a link to share (program `cabinet.share_url`)")
+
+
+class CabinetShopOut(Out):
+    """The shop as its cabinet page shows it before a login."""
+
+    tenant_id: str
+    title: str
+    colour: str
+    language: str
+    currency: str
+    self_enrolment: bool = Field(description="a customer who is no member yet may join from the cabinet")
+    sms_login: bool = Field(description="some countries' phones get login codes by SMS (`cabinet.sms_calling_codes`)")
 
 
 class MemberRef(Out):
@@ -293,6 +316,38 @@ class TransferOut(Out):
     month: str
 
 
+class CabinetTransferOut(Out):
+    """A transfer to a friend from the cabinet: 201 when it moved the points, 200 (``duplicate``) when the page's id
+    was used before (the first transfer's answer; nothing moved again). The friend is named only as masked."""
+
+    status: Literal["applied", "duplicate"]
+    transfer_id: str = Field(description="the page's id, as sent")
+    points: Annotated[int, Field(ge=1)]
+    to: str = Field(description="the friend, masked: +7 *** *** 70 01, a***@example.com or the referral code")
+    balance: int = Field(description="the sender's balance after the transfer")
+
+
+class FeedbackOut(Out):
+    """A rating of a paid order."""
+
+    order_id: str
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: str
+    created_at: datetime
+    reward_points: Count = Field(description="points the customer got for rating (the same whatever the score)")
+
+
+class MerchantFeedbackOut(FeedbackOut):
+    member_id: str
+
+
+class FeedbackListOut(Out):
+    """Ratings created at or after ``since``, oldest first; ``next_cursor`` continues the list (null: the end)."""
+
+    items: list[MerchantFeedbackOut]
+    next_cursor: str | None
+
+
 class CabinetCodeOut(Out):
     """The same answer whether or not the contact is a member's: a code was sent if it is."""
 
@@ -310,3 +365,12 @@ class CabinetSessionOut(Out):
 
 class CabinetLogoutOut(Out):
     status: Literal["logged_out"]
+
+
+class CardOut(Out):
+    """The customer's digital card: an opaque token (no phone or member id in it) and its QR code, to show at the
+    till; the till resolves it with ``GET members/by-card/{token}``."""
+
+    token: str = Field(pattern=r"^LC-[A-Z2-7]{32}$")
+    qr_svg: str = Field(description="an inline SVG element (no XML declaration) with role=img and a <title>")
+    rotated_at: datetime = Field(description="when this token was issued: the card's creation or its last rotation")

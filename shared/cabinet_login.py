@@ -5,6 +5,11 @@ A customer asks for a code by e-mail or phone; a known member gets a 6-digit cod
 ``IP_SENDS_PER_HOUR`` requests per source address and hour. Only digests are stored: the code's with a random salt
 (SHA-256 of salt, tenant, contact and code), the session token's (SHA-256 of a 256-bit random token, like the API
 keys). A correct code opens a session bound to one tenant and one member (decision 66).
+
+The same codes serve two more purposes (issue 16 item 3): a ``login`` code of a contact that is no member's opens a
+new member when the shop allows self-enrolment (its id derived from the code's random salt, so that a retried verify
+of the same code finds the member it made), and a ``contact`` code, kept apart from the login code (its own record),
+confirms a new e-mail or phone for the logged-in member it is bound to. The questionnaire's rules are here too.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 CODE_TTL = timedelta(minutes=10)
@@ -25,6 +30,9 @@ IP_SENDS_PER_HOUR = 30  # per source address: one shop's Wi-Fi serves many custo
 SESSION_TTL = timedelta(hours=24)
 
 Channel = Literal["email", "sms"]
+Purpose = Literal["login", "contact"]  # a login code (or a self-enrolment's), or a new contact's confirmation
+ENROLLED_PREFIX = "cab-"  # the id of a member who joined from the cabinet: cab- and 24 hex digits
+OLDEST_BIRTHDAY = date(1900, 1, 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +47,7 @@ class LoginCode:
     sent_at: datetime
     expires_at: datetime
     attempts: int = 0
+    purpose: Purpose = "login"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +90,9 @@ def code_digest(salt: str, tenant: str, contact: str, code: str) -> str:
     return hashlib.sha256(f"{salt}\0{tenant}\0{contact}\0{code}".encode()).hexdigest()
 
 
-def issued(tenant: str, contact: str, member_id: str, code: str, now: datetime) -> LoginCode:
+def issued(
+    tenant: str, contact: str, member_id: str, code: str, now: datetime, purpose: Purpose = "login"
+) -> LoginCode:
     """The stored form of a code just generated for ``contact``."""
     salt = secrets.token_hex(16)
     return LoginCode(
@@ -91,6 +102,22 @@ def issued(tenant: str, contact: str, member_id: str, code: str, now: datetime) 
         digest=code_digest(salt, tenant, contact, code),
         sent_at=now,
         expires_at=now + CODE_TTL,
+        purpose=purpose,
+    )
+
+
+def spent(stored: LoginCode, now: datetime) -> LoginCode:
+    """A code after it did its work: its life ended now and a new salt, so that no code matches it again and a
+    second spend of the code as read fails its condition (the send time stays: the resend wait still counts)."""
+    return LoginCode(
+        contact=stored.contact,
+        member_id=stored.member_id,
+        salt=secrets.token_hex(16),
+        digest="",
+        sent_at=stored.sent_at,
+        expires_at=now,
+        attempts=MAX_ATTEMPTS,
+        purpose=stored.purpose,
     )
 
 
@@ -124,3 +151,32 @@ def hour_of(now: datetime) -> str:
 def contact_digest(tenant: str, contact: str) -> str:
     """What names a contact in the login keys: a digest, so that no e-mail or phone is in a key or a log line."""
     return hashlib.sha256(f"{tenant}\0{contact}".encode()).hexdigest()[:40]
+
+
+# -- self-enrolment and the questionnaire (item 3) -----------------------------------------------------------------
+
+
+def enrolled_member_id(stored: LoginCode) -> str:
+    """The member a self-enrolment code opens: derived from the code's random salt, so it is unguessable, and a verify
+    retried with the same code (the member made, the session not yet) finds the member made, never a second one."""
+    return ENROLLED_PREFIX + hashlib.sha256(f"member\0{stored.salt}".encode()).hexdigest()[:24]
+
+
+def contact_fields(contact: str) -> tuple[str | None, str | None]:
+    """``(email, phone)`` of a normalized contact: the profile field it goes into."""
+    return (contact, None) if channel_of(contact) == "email" else (None, contact)
+
+
+def birthday_problem(day: date, today: date) -> str | None:
+    """Why a birthday cannot be a customer's (None: it can): before 1900, or after today in the shop's time zone."""
+    if day < OLDEST_BIRTHDAY:
+        return "birthday is before 1900"
+    if day > today:
+        return "birthday is in the future"
+    return None
+
+
+def birthday_change_allowed(stored: str | None, given: str) -> bool:
+    """A customer sets their birthday once (the birthday bonus is paid by it: a date moved to today would pay it
+    now); the same date again is no change. Once set, only the merchant changes it (``PUT /members/{id}``)."""
+    return stored is None or stored == given

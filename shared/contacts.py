@@ -47,3 +47,16 @@ def phone_identity(value: str) -> str | None:
         return normalize_phone(value) if value else None
     except Unprocessable:
         return None
+
+
+def masked(contact: str) -> str:
+    """A normalized contact as the customer who typed it may see it on screen, hiding what a shoulder or a screenshot
+    should not: ``+7 *** *** 70 01`` (the country code and the last four digits), ``a***@example.com``."""
+    if "@" in contact:
+        local, _, domain = contact.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    import phonenumbers
+
+    parsed = phonenumbers.parse(contact, None)
+    national = str(parsed.national_number)
+    return f"+{parsed.country_code} *** *** {national[-4:-2]} {national[-2:]}"

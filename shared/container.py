@@ -27,10 +27,14 @@ if TYPE_CHECKING:
     from shared.dal.grants_store import DynamoGrantStore
     from shared.dal.task_queue import SqsTaskQueue
     from shared.notify.aws import AwsNotifier
-    from shared.ports import CabinetStore, TaskQueue
+    from shared.ports import CabinetStore, CardStore, FeedbackStore, TaskQueue
     from shared.services.abc import AbcService
     from shared.services.cabinet import CabinetService
+    from shared.services.cabinet_profile import CabinetProfileService
+    from shared.services.cabinet_transfers import CabinetTransfers
+    from shared.services.cards import CardService
     from shared.services.checkout import CheckoutService
+    from shared.services.feedback import FeedbackService
     from shared.services.grants import GrantService
     from shared.services.jobs import MemberJob
     from shared.services.members import MemberService
@@ -130,6 +134,18 @@ class Container:
         return DynamoCabinetStore()
 
     @built
+    def card_store(self) -> CardStore:
+        from shared.dal.card_store import DynamoCardStore
+
+        return DynamoCardStore()
+
+    @built
+    def feedback_store(self) -> FeedbackStore:
+        from shared.dal.feedback_store import DynamoFeedbackStore
+
+        return DynamoFeedbackStore()
+
+    @built
     def tasks(self) -> TaskQueue:
         return self.queue
 
@@ -175,7 +191,31 @@ class Container:
     def cabinet(self) -> CabinetService:
         from shared.services.cabinet import CabinetService
 
-        return CabinetService(self.cabinet_store, self.store, self.notifier, self.mail)
+        return CabinetService(self.cabinet_store, self.store, self.notifier, self.mail, self.settings.commit_attempts)
+
+    @built
+    def cabinet_profile(self) -> CabinetProfileService:
+        from shared.services.cabinet_profile import CabinetProfileService
+
+        return CabinetProfileService(self.cabinet, self.members, self.store)
+
+    @built
+    def cards(self) -> CardService:
+        from shared.services.cards import CardService
+
+        return CardService(self.card_store)
+
+    @built
+    def cabinet_transfers(self) -> CabinetTransfers:
+        from shared.services.cabinet_transfers import CabinetTransfers
+
+        return CabinetTransfers(self.transfers, self.store, self.cabinet_store)
+
+    @built
+    def feedback(self) -> FeedbackService:
+        from shared.services.feedback import FeedbackService
+
+        return FeedbackService(self.feedback_store, self.store, self.notifier, self.settings.commit_attempts)
 
     @built
     def checkout(self) -> CheckoutService:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from shared.clock import iso, parse_ts
-from shared.keys import ACTIVATE_PREFIX, BIRTHDAY_PREFIX, GRANT_PREFIX, PAID, REDEEM, REFEREE, REFERRER
+from shared.keys import ACTIVATE_PREFIX, BIRTHDAY_PREFIX, GRANT_PREFIX, PAID, REDEEM, REFEREE, REFERRER, WELCOME
 from shared.rules import Line, Standing
 from shared.standing import Gained
 
@@ -150,11 +150,21 @@ class BirthdayDetails:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WelcomeDetails:
+    """The welcome bonus of a customer who joined from the cabinet (issue 16 item 3)."""
+
+    points: int
+    lifetime_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ActivationDetails:
     points: int  # what became spendable
 
 
-Plain = RedeemDetails | TransferDetails | RefereeDetails | ReferrerDetails | GrantDetails | BirthdayDetails
+Plain = (
+    RedeemDetails | TransferDetails | RefereeDetails | ReferrerDetails | GrantDetails | BirthdayDetails | WelcomeDetails
+)
 EntryDetails = PaidDetails | Plain | ActivationDetails
 
 
@@ -183,6 +193,8 @@ def _kind(scope: str, key: str) -> type[EntryDetails] | None:
         return PaidDetails
     if key == REDEEM:
         return RedeemDetails
+    if key == WELCOME:
+        return WelcomeDetails
     if scope.startswith("TRANSFER#") and key in ("OUT", "IN"):
         return TransferDetails
     by_prefix = {REFEREE: RefereeDetails, REFERRER: ReferrerDetails, GRANT_PREFIX: GrantDetails}

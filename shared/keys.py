@@ -4,7 +4,8 @@ Every item of a tenant lives under a partition key ``T#<tenant>#<scope>``. A sco
 (``M#<member>``: ACCOUNT, PROFILE, the member's own entries, messages and counters) or a business record's
 (``ORDER#<order>``, ``HOLD#<hold>``, ``GRANT#<grant>``, ``TRANSFER#<transfer>``) or one of the customer cabinet's
 (``LOGIN#<contact digest>``: a contact's login code and send counters; ``LOGINIP#<address digest>``: a source
-address's send counters; ``SESSION#<token digest>``: a session; no contact, address or token in a key). Within it the
+address's send counters; ``SESSION#<token digest>``: a session; ``CARD#<token digest>``: a digital card's look-up; no
+contact, address or token in a key). Within it the
 sort key names the record; ``<scope>/<key>`` is its business key, unique by construction (a write under a taken key
 is a duplicate).
 Services name scopes and sort keys with these functions; only the storage (shared/dal) adds the tenant.
@@ -65,8 +66,24 @@ def session_scope(token_digest: str) -> str:
     return f"SESSION#{token_digest}"
 
 
+def card_scope(card_digest: str) -> str:
+    """A digital card's look-up, by the SHA-256 digest of its token (``shared.card.card_digest``)."""
+    return f"CARD#{card_digest}"
+
+
 def transfer_scope(transfer_id: str) -> str:
     return f"TRANSFER#{transfer_id}"
+
+
+def cabinet_transfer_scope(member_digest: str) -> str:
+    """A cabinet member's counters of transfer attempts (``CABXFER#<digest of tenant and member>``): guessing a
+    friend's contact is limited per hour."""
+    return f"CABXFER#{member_digest}"
+
+
+def feedback_month_scope(month: str) -> str:
+    """A tenant's feedback of one UTC month (``yyyy-mm``), in time order (``shared.feedback``): the merchant's list."""
+    return f"FEEDBACK#{month}"
 
 
 # -- sort keys -----------------------------------------------------------------------------------------------------
@@ -79,7 +96,11 @@ CANCEL_RESTORE = "REFUND#CANCEL#RESTORE"  # points captured for an order cancell
 EXPIRE_PREFIX, NOTIFY_PREFIX = "EXPIRE#", "NOTIFY#"
 ACTIVATE_PREFIX, BIRTHDAY_PREFIX, GRANT_PREFIX = "ACTIVATE#", "BIRTHDAY#", "GRANT#"  # a member's own entries
 TRANSFER_OUT, TRANSFER_IN = "OUT", "IN"  # the two sides of a transfer, under its scope
+FEEDBACK, FEEDBACK_REWARD = "FEEDBACK", "FEEDBACK#REWARD"  # an order's rating and the points it earned, under ORDER#
 LOGIN_CODE, SESSION, SENDS_PREFIX = "CODE", "SESSION", "SENDS#"  # a cabinet login code, a session, a send counter
+CONTACT_CODE = "CODE#CONTACT"  # a code confirming a new contact, under the contact's LOGIN# scope (not a login code)
+WELCOME = "WELCOME"  # a member's welcome bonus on joining from the cabinet (once: its business key M#<member>/WELCOME)
+CARD = "CARD"  # a member's current card (member partition) and a card's look-up (its ``CARD#`` scope)
 LAST = "~"  # sorts after every key of a prefix: the upper bound of a range query
 
 

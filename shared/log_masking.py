@@ -8,8 +8,8 @@ The code never passes a secret or a contact to the logger on purpose; this forma
   ``***``, of an e-mail-named key with ``<email>``, of a phone-named key with ``<phone ..NN>`` (last 2 digits),
   and of a personal-data key (name, addresses, birthday) with ``***``;
 - in any other text, masks e-mail addresses, phone numbers (7 to 15 digits; dates are left alone), Bearer tokens,
-  ``whsec_`` secrets, ``lk_`` API keys, Standard Webhooks / Stripe signatures and long hex or base64 strings (HMACs,
-  secrets).
+  ``whsec_`` secrets, ``lk_`` API keys, ``LC-`` card tokens, Standard Webhooks / Stripe signatures and long hex or
+  base64 strings (HMACs, secrets).
 
 Ids needed for debugging (tenant, order, member, webhook, correlation ids: keys ending in ``id``) are not searched
 for phone numbers inside their text, since a platform's order or customer id may be a long number. An id whose whole
@@ -56,6 +56,7 @@ _EMAIL = re.compile(r"[^\s@:;,=<>\"'()\[\]{}]+@[^\s@:;,<>\"'()\[\]{}]+\.[^\s@:;,
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[^\s\"',;]+", re.I)
 _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=_-]+")
 _API_KEY = re.compile(r"\blk_[A-Za-z0-9_-]{16,}")
+_CARD = re.compile(r"\bLC-[A-Z2-7]{32}\b", re.I)  # a digital card's token (shared.card): it identifies a customer
 _SIGNATURE = re.compile(r"\b(v1[,=])[A-Za-z0-9+/=]{16,}")  # Standard Webhooks "v1,<b64>", Stripe "v1=<hex>"
 _HEX = re.compile(r"\b[0-9a-fA-F]{40,}\b")  # SHA-1/SHA-256 HMACs in hex, hex secrets
 # base64 of 30+ bytes with at least one digit (a path or a word does not qualify): HMACs, secrets, tokens
@@ -92,6 +93,7 @@ def mask_text(text: str, phones: bool = True) -> str:
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     text = _WHSEC.sub(f"whsec_{MASK}", text)
     text = _API_KEY.sub(f"lk_{MASK}", text)
+    text = _CARD.sub(f"LC-{MASK}", text)
     text = _SIGNATURE.sub(lambda m: f"{m.group(1)}{MASK}", text)
     text = _HEX.sub(MASK, text)
     text = _BASE64.sub(MASK, text)

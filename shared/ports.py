@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shared.cabinet_login import LoginCode, Session
+from shared.cabinet_login import LoginCode, Purpose, Session
+from shared.card import Card
 from shared.errors import Transient
+from shared.feedback import Feedback
 
 
 class VersionConflict(Exception):
@@ -64,8 +66,9 @@ class CabinetStore(Protocol):
         ``limit``; False when the limit is reached (nothing written)."""
         ...
 
-    def code(self, tenant: str, contact: str) -> LoginCode | None:
-        """The contact's current code (None: none, or it is past its record's life)."""
+    def code(self, tenant: str, contact: str, purpose: Purpose = "login") -> LoginCode | None:
+        """The contact's current code of ``purpose`` (None: none, or it is past its record's life); a login code and
+        a new contact's confirmation are two records, so that neither stands for the other."""
         ...
 
     def replace_code(self, tenant: str, code: LoginCode, previous: LoginCode | None) -> bool:
@@ -86,3 +89,46 @@ class CabinetStore(Protocol):
     def session(self, tenant: str, token_digest: str) -> Session | None: ...
 
     def end_session(self, tenant: str, token_digest: str) -> None: ...
+
+
+class CardStore(Protocol):
+    """The customer's digital cards (issue 16 item 4; ``shared.card``): the member's current card, and the look-up of
+    a token's digest to its member. Every change is one conditional transaction, so that two concurrent first calls
+    end with one card and two concurrent rotations cannot leave two live tokens."""
+
+    def card(self, tenant: str, member_id: str) -> Card | None:
+        """The member's current card (a consistent read); None before the first."""
+        ...
+
+    def create(self, tenant: str, card: Card) -> bool:
+        """Store the member's first card and its look-up; False when the member has a card already (nothing
+        written)."""
+        ...
+
+    def rotate(self, tenant: str, old: Card, new: Card) -> bool:
+        """Replace the member's card ``old`` with ``new``: ``new``'s token resolves and ``old``'s does not, from the
+        same instant; False when the member's card is no longer ``old`` (nothing written)."""
+        ...
+
+    def member_of(self, tenant: str, digest: str) -> str | None:
+        """The member whose live card has this token digest (a consistent read); None for an unknown or rotated one."""
+        ...
+
+
+class FeedbackStore(Protocol):
+    """Customers' ratings of paid orders (issue 16 item 6; ``shared.feedback``): one per order, and the tenant's list
+    in time order, kept by UTC month."""
+
+    def add(self, tenant: str, feedback: Feedback) -> bool:
+        """Store the order's rating and its copy in the month's list, in one transaction; False when the order has a
+        rating already (nothing written)."""
+        ...
+
+    def get(self, tenant: str, order_id: str) -> Feedback | None:
+        """The order's rating (a consistent read); None before it is rated."""
+        ...
+
+    def listed(self, tenant: str, month: str, after: str, limit: int) -> list[Feedback]:
+        """Up to ``limit`` ratings of the month (``yyyy-mm``) whose list key (``shared.feedback.list_key``) sorts after
+        ``after``, oldest first (one Query)."""
+        ...

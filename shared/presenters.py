@@ -12,7 +12,7 @@ from shared.grants import Grant
 from shared.hold_codes import code_of
 from shared.keys import business_key, member_scope
 from shared.ledger import Lot
-from shared.program import ProgramVersion
+from shared.program import ProgramSettings, ProgramVersion
 from shared.records import EntryRecord, HistoryPage, NotificationRecord, Profile
 from shared.services.abc import AbcReport
 from shared.services.checkout import HoldResult, Quote
@@ -75,12 +75,31 @@ def member(view: MemberView) -> dict[str, Any]:
         "debt": b.debt,
         "tier": view.tier,
         "tier_spend_minor": view.tier_spend_minor,
+        "next_tier": (
+            {"name": view.next_tier, "spend_needed_minor": view.next_tier_spend_needed_minor}
+            if view.next_tier
+            else None
+        ),
         "vip": view.vip,
         "boost_until": iso(view.boost_until) if view.boost_until else None,
         "lifetime_spend_minor": view.lifetime_spend_minor,
         "referral_code": view.referral_code,  # what a new customer gives on a first order (program `referral`)
         "lots": [lot(x) for x in view.lots],
         **profile(view.profile),
+    }
+
+
+def cabinet_shop(tenant_id: str, program: ProgramSettings) -> dict[str, Any]:
+    """The shop as its cabinet page shows it before a login (no member data)."""
+    face = program.cabinet
+    return {
+        "tenant_id": tenant_id,
+        "title": face.title or tenant_id,
+        "colour": face.colour,
+        "language": program.language,
+        "currency": program.currency,
+        "self_enrolment": face.self_enrolment,
+        "sms_login": bool(face.sms_calling_codes),
     }
 
 
@@ -130,6 +149,22 @@ def notification(n: NotificationRecord) -> dict[str, Any]:
 def history(page: HistoryPage) -> dict[str, Any]:
     items = [notification(e) if isinstance(e, NotificationRecord) else entry(e) for e in page.entries]
     return {"entries": items, "next_cursor": page.cursor}
+
+
+# Details that name another member: a customer's own history shows the points moved, never the other party's id
+# (a merchant's internal customer number; the friend was found by a contact or a code).
+OTHER_MEMBER = ("from_member_id", "to_member_id", "referrer_id", "referee_id")
+
+
+def customer_history(page: HistoryPage, member_id: str) -> dict[str, Any]:
+    """The history as its member sees it in the cabinet: the merchant's, less other members' ids."""
+    shown = history(page)
+    for item in shown["entries"]:
+        details = item["details"]
+        for key in OTHER_MEMBER:
+            if key in details and details[key] != member_id:
+                del details[key]
+    return shown
 
 
 def program(version: ProgramVersion) -> dict[str, Any]:

@@ -165,6 +165,13 @@ class Cabinet(Rule):
         pattern=r"^#[0-9a-fA-F]{6}$",
         description="The page's accent colour, #rrggbb; the page picks black or white text for contrast.",
     )
+    share_url: str = Field(
+        default="",
+        max_length=300,
+        pattern=r"^(https://[^\s]*\{code\}[^\s]*)?$",
+        description="The link a customer shares with friends, an https URL with {code} where the referral code goes "
+        "(e.g. https://shop.example/?ref={code}: the shop's site passes it to the order). Empty: the cabinet page.",
+    )
     self_enrolment: bool = Field(
         default=False,
         description="A customer whose contact is no member's may join from the cabinet (the code opens a new member).",

@@ -36,6 +36,14 @@ def normalize(code: str) -> str | None:
     return value
 
 
+def share_link(template: str, page_url: str, code: str | None) -> str | None:
+    """The link a customer shares: the shop's template (``{code}`` where the code goes), else the cabinet page with
+    ``?ref=``; None without a code."""
+    if not code:
+        return None
+    return template.replace("{code}", code) if template else f"{page_url}?ref={code}"
+
+
 def bonus(points: int, paid_at: datetime, program: ProgramSettings) -> list[Credit]:
     """A referral reward as one lot (source "referral"), dated like the order's own lot (no credit for 0 points)."""
     if points <= 0:

@@ -93,6 +93,17 @@ def tier_for(program: ProgramSettings, standing: Standing) -> Tier | None:
     return best
 
 
+def next_tier(program: ProgramSettings, standing: Standing) -> tuple[Tier, int] | None:
+    """The tier above the member's and the spend still needed to reach it (None: at the top, or no tiers). On a
+    rolling basis a kept tier counts as the member's, so the next one is above it, measured on the rolling spend."""
+    current = tier_for(program, standing)
+    floor = current.min_spend_minor if current else -1
+    above = [tier for tier in program.tiers if tier.min_spend_minor > floor]
+    if not above:
+        return None
+    return above[0], max(0, above[0].min_spend_minor - standing.spend_minor)
+
+
 def earn(cart: Cart, points_redeemed: int, program: ProgramSettings, standing: Standing, paid_at: datetime) -> Earning:
     eligible = eligible_minor(
         cart.total_minor, cart.shipping_minor, cart.tax_minor, points_redeemed, program.point_value_minor

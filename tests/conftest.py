@@ -28,6 +28,27 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ["LOCAL_STACK_FILE"] = os.path.join(os.path.dirname(__file__), "no-such-stack.json")
 
 
+# `make test` runs the tests on two workers (pytest-xdist, --dist loadgroup). Tests that build the package or start
+# a stack share one worker per kind: the deployed tier deploys once per worker that runs any of it, and two `chalice
+# package` runs in one checkout would race for its dependency cache.
+WORKER_GROUPS = {  # the first prefix that matches
+    "tests/deployed/": "stack",
+    "tests/e2e/test_load.py": "stack",  # starts `make run` when no stack runs: it packages into build/package
+    "tests/test_packaging.py": "stack",
+    "tests/test_iam.py": "stack",
+    "tests/e2e/": "e2e",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for item in items:
+        path = os.path.relpath(str(item.fspath), root)
+        group = next((name for prefix, name in WORKER_GROUPS.items() if path.startswith(prefix)), None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @dataclass(frozen=True)
 class TenantCreds:
     tenant_id: str

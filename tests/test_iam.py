@@ -204,8 +204,10 @@ def test_the_work_is_separated(package: Package) -> None:
     assert api_email == {ses_arn + "identity/*"} | {
         f"{ses_arn}template/loyalty-${{Stage}}-login-code-{language}" for language in ("en", "ru")
     }
+    # and publishes a low rating to the tenant's staff topic (issue 16 item 6), the worker's topics exactly
     api_sns = [(g.resource, g.negated) for g in grants["APIHandler"] if g.action == "sns:Publish"]
-    assert api_sns == [("arn:${AWS::Partition}:sns:*:*:*", True)]
+    staff = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:loyalty-${Stage}-staff-*"
+    assert sorted(api_sns) == sorted([("arn:${AWS::Partition}:sns:*:*:*", True), (staff, False)])
     worker_email = {g.resource for g in grants["SweepWorker"] if g.action == "ses:SendTemplatedEmail"}
     assert not any("login-code" in arn for arn in worker_email)
     # Only the worker reads the queue

@@ -18,11 +18,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Session, contact_digest
+from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Purpose, Session, contact_digest
 from shared.clock import now as clock_now
 from shared.dal.models import LedgerTable, LoginCodeItem, LoginCounterItem, SessionItem
 from shared.dal.transactions import condition_failed, guard
-from shared.keys import LOGIN_CODE, SESSION, login_scope, sends_key, session_scope, tenant_pk
+from shared.keys import CONTACT_CODE, LOGIN_CODE, SESSION, login_scope, sends_key, session_scope, tenant_pk
 from shared.ports import StoreUnavailable
 
 CODE_LIFE = timedelta(days=1)  # a code's record outlives its expiry by this much (then DynamoDB removes it)
@@ -39,6 +39,11 @@ SPENT = "spent"  # the salt of a code that opened its session: no code matches i
 
 def code_pk(tenant: str, contact: str) -> str:
     return tenant_pk(tenant, login_scope(contact_digest(tenant, contact)))
+
+
+def code_sk(purpose: Purpose) -> str:
+    """A contact's login code and its new-contact confirmation are two items of its partition."""
+    return LOGIN_CODE if purpose == "login" else CONTACT_CODE
 
 
 def session_pk(tenant: str, token_digest: str) -> str:
@@ -61,7 +66,7 @@ def session_ttl(session: Session) -> int:
 def code_item(tenant: str, code: LoginCode) -> LoginCodeItem:
     return LoginCodeItem(
         code_pk(tenant, code.contact),
-        LOGIN_CODE,
+        code_sk(code.purpose),
         member_id=code.member_id or None,  # none (an unknown contact): a key attribute of an index is never empty
         salt=code.salt,
         digest=code.digest,
@@ -72,7 +77,7 @@ def code_item(tenant: str, code: LoginCode) -> LoginCodeItem:
     )
 
 
-def code_from(item: LoginCodeItem, contact: str) -> LoginCode:
+def code_from(item: LoginCodeItem, contact: str, purpose: Purpose) -> LoginCode:
     """The code as the domain knows it; the contact is the one asked for (the item keeps only its digest)."""
     return LoginCode(
         contact=contact,
@@ -82,6 +87,7 @@ def code_from(item: LoginCodeItem, contact: str) -> LoginCode:
         sent_at=item.sent_at,
         expires_at=item.expires_at,
         attempts=int(item.attempts),
+        purpose=purpose,
     )
 
 
@@ -111,12 +117,12 @@ class DynamoCabinetStore:
         condition = LoginCounterItem.pk.does_not_exist() | (LoginCounterItem.value < limit)
         return _conditional(lambda: item.update(actions=actions, condition=condition))
 
-    def code(self, tenant: str, contact: str) -> LoginCode | None:
+    def code(self, tenant: str, contact: str, purpose: Purpose = "login") -> LoginCode | None:
         try:
-            item = guard(lambda: LoginCodeItem.get(code_pk(tenant, contact), LOGIN_CODE, consistent_read=True))
+            item = guard(lambda: LoginCodeItem.get(code_pk(tenant, contact), code_sk(purpose), consistent_read=True))
         except LoginCodeItem.DoesNotExist:
             return None
-        return code_from(item, contact) if int(item.ttl) > epoch(clock_now()) else None
+        return code_from(item, contact, purpose) if int(item.ttl) > epoch(clock_now()) else None
 
     def replace_code(self, tenant: str, code: LoginCode, previous: LoginCode | None) -> bool:
         """A record past its ``ttl`` that DynamoDB has not removed yet counts as none, as ``code`` reads it."""
@@ -128,14 +134,14 @@ class DynamoCabinetStore:
         return _conditional(lambda: item.save(condition=condition))
 
     def add_attempt(self, tenant: str, code: LoginCode) -> bool:
-        item = LoginCodeItem(code_pk(tenant, code.contact), LOGIN_CODE)
+        item = LoginCodeItem(code_pk(tenant, code.contact), code_sk(code.purpose))
         condition = (LoginCodeItem.salt == code.salt) & (LoginCodeItem.attempts < MAX_ATTEMPTS)
         return _conditional(lambda: item.update(actions=[LoginCodeItem.attempts.add(1)], condition=condition))
 
     def consume(self, tenant: str, code: LoginCode, session: Session) -> bool:
         # The code is spent by ending its life now, not deleted: the API's role deletes nothing (TTL does)
         now = session.created_at
-        stored = LoginCodeItem(code_pk(tenant, code.contact), LOGIN_CODE)
+        stored = LoginCodeItem(code_pk(tenant, code.contact), code_sk(code.purpose))
         usable = (LoginCodeItem.salt == code.salt) & (LoginCodeItem.attempts < MAX_ATTEMPTS)
         opened = session_item(tenant, session)
         try:

@@ -12,11 +12,11 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Session
+from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Purpose, Session
 from shared.clock import now as clock_now
-from shared.dal.cabinet_store import SPENT, code_pk, code_ttl, counter_ttl, epoch, session_pk, session_ttl
+from shared.dal.cabinet_store import SPENT, code_pk, code_sk, code_ttl, counter_ttl, epoch, session_pk, session_ttl
 from shared.dal.memory_writes import stored
-from shared.keys import LOGIN_CODE, SESSION, sends_key, tenant_pk
+from shared.keys import SESSION, sends_key, tenant_pk
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,12 @@ class MemoryCabinetStore:
             self.items[key] = Kept(value=value + 1, ttl=counter_ttl(now))
         return True
 
-    def code(self, tenant: str, contact: str) -> LoginCode | None:
-        found = self._live((code_pk(tenant, contact), LOGIN_CODE))
+    def code(self, tenant: str, contact: str, purpose: Purpose = "login") -> LoginCode | None:
+        found = self._live((code_pk(tenant, contact), code_sk(purpose)))
         return found if isinstance(found, LoginCode) else None
 
     def replace_code(self, tenant: str, code: LoginCode, previous: LoginCode | None) -> bool:
-        key = (code_pk(tenant, code.contact), LOGIN_CODE)
+        key = (code_pk(tenant, code.contact), code_sk(code.purpose))
         with self._lock:
             found = self.items.get(key)
             if previous is None:
@@ -62,7 +62,7 @@ class MemoryCabinetStore:
         return True
 
     def add_attempt(self, tenant: str, code: LoginCode) -> bool:
-        key = (code_pk(tenant, code.contact), LOGIN_CODE)
+        key = (code_pk(tenant, code.contact), code_sk(code.purpose))
         with self._lock:
             found = self.items.get(key)
             if found is None or not isinstance(found.value, LoginCode) or not _usable(found.value, code):
@@ -71,7 +71,7 @@ class MemoryCabinetStore:
         return True
 
     def consume(self, tenant: str, code: LoginCode, session: Session) -> bool:
-        code_key = (code_pk(tenant, code.contact), LOGIN_CODE)
+        code_key = (code_pk(tenant, code.contact), code_sk(code.purpose))
         session_key = (session_pk(tenant, session.token_digest), SESSION)
         with self._lock:
             found = self.items.get(code_key)

@@ -424,7 +424,8 @@ class GrantPartItem(LedgerTable, discriminator="grant_part"):
 
 
 class LoginCodeItem(LedgerTable, discriminator="login_code"):
-    """A contact's current cabinet login code (pk ``T#<tenant>#LOGIN#<contact digest>``, sk ``CODE``): only the
+    """A contact's current cabinet login code (pk ``T#<tenant>#LOGIN#<contact digest>``, sk ``CODE``; sk
+    ``CODE#CONTACT``: a code confirming it as a member's new contact, bound to that member): only the
     salted digest of the code, no contact; replaced under the condition of the salt it replaces, spent (its life ended) when it opens a session."""
 
     member_id = UnicodeAttribute(null=True)  # none: an unknown contact's code, which never opens a session
@@ -451,6 +452,40 @@ class SessionItem(LedgerTable, discriminator="session"):
     created_at = IsoTime()
     expires_at = IsoTime()
     ttl = NumberAttribute()  # epoch seconds: DynamoDB removes the session a day after it expires
+
+
+class MemberCardItem(LedgerTable, discriminator="member_card"):
+    """A member's current digital card (pk ``T#<tenant>#M#<member>``, sk ``CARD``): the token itself, which the
+    cabinet shows again as a QR code (it identifies, it spends nothing: docs/decisions.md), and its digest, the
+    condition a rotation replaces it under."""
+
+    token = UnicodeAttribute()
+    digest = UnicodeAttribute()
+    issued_at = IsoTime()  # the first issue or the last rotation
+
+
+class CardItem(LedgerTable, discriminator="card"):
+    """A card's look-up (pk ``T#<tenant>#CARD#<token digest>``, sk ``CARD``): no token, only its digest in the key.
+    A rotation ends it (``ended_at``; the API's role deletes nothing) and gives it a ``ttl``."""
+
+    member_id = UnicodeAttribute()
+    issued_at = IsoTime()
+    ended_at = IsoTime(null=True)
+    ttl = NumberAttribute(null=True)  # epoch seconds, once ended: DynamoDB removes the look-up later
+
+
+class FeedbackItem(LedgerTable, discriminator="feedback"):
+    """A customer's rating of a paid order (issue 16 item 6): the order's record (pk ``T#<tenant>#ORDER#<order>``, sk
+    ``FEEDBACK``, created only if absent) and its copy in the tenant's list of the month (pk
+    ``T#<tenant>#FEEDBACK#<yyyy-mm>``, sk ``<created_at>#<order>``), written in one transaction."""
+
+    tenant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    score = NumberAttribute()
+    comment = UnicodeAttribute(null=True)  # none: no comment
+    created_at = IsoTime()
+    reward_points = NumberAttribute(default=0)
 
 
 def bind(settings: Settings) -> None:

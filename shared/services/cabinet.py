@@ -18,10 +18,12 @@ from shared.cabinet_login import (
     MAX_ATTEMPTS,
     SENDS_PER_HOUR,
     LoginCode,
+    Purpose,
     Session,
     channel_of,
     code_matches,
     contact_digest,
+    contact_fields,
     hour_of,
     issued,
     new_code,
@@ -37,6 +39,8 @@ from shared.keys import login_ip_scope, login_scope
 from shared.notify.cabinet_messages import LOGIN_CODE, login_code_data, login_code_sms
 from shared.observability import MetricUnit, logger, metrics
 from shared.ports import CabinetStore, Notifier
+from shared.services.cabinet_enrolment import Enrolment
+from shared.services.member_write import MemberWrite
 from shared.services.reminders import MailSettings
 from shared.services.store import LedgerStore
 from shared.tenants import Tenant
@@ -51,24 +55,39 @@ class Opened:
 
 
 class CabinetService:
-    def __init__(self, store: CabinetStore, ledger: LedgerStore, notifier: Notifier, mail: MailSettings) -> None:
+    def __init__(
+        self, store: CabinetStore, ledger: LedgerStore, notifier: Notifier, mail: MailSettings, attempts: int = 3
+    ) -> None:
         self.store = store
         self.ledger = ledger
         self.notifier = notifier
         self.mail = mail
+        self.enrolment = Enrolment(MemberWrite(ledger, attempts))
 
     # -- login ------------------------------------------------------------------------------------------------------
 
     def request_code(self, tenant: Tenant, contact: str, source: str, now: datetime) -> None:
-        """Send a code to ``contact`` (normalized) if it is a member's; the same outcome to the caller either way."""
+        """Send a code to ``contact`` (normalized) if it is a member's, or no member's in a shop that lets customers
+        join from the cabinet; the same outcome to the caller either way."""
+        found = self._members_of(tenant.tenant_id, contact)
+        member_id = found[0] if len(found) == 1 else ""
+        code = self.issue(tenant, contact, source, member_id, "login", now)
+        if member_id or (not found and tenant.current.settings.cabinet.self_enrolment):
+            self.send(tenant, contact, code)
+
+    def issue(self, tenant: Tenant, contact: str, source: str, member_id: str, purpose: Purpose, now: datetime) -> str:
+        """Store a new code of ``purpose`` for ``contact`` under every send limit; the code, for the caller to send.
+
+        Both purposes count against the same limits of the contact and of the source address (one phone gets at
+        most ``SENDS_PER_HOUR`` codes an hour, whatever they are for)."""
         tid, program = tenant.tenant_id, tenant.current.settings
         if channel_of(contact) == "sms" and not sms_allowed(contact, tuple(program.cabinet.sms_calling_codes)):
-            raise Unprocessable("login codes are not sent by SMS to this country; use e-mail", code="sms_not_available")
+            raise Unprocessable("codes are not sent by SMS to this country; use e-mail", code="sms_not_available")
         window = hour_of(now)
         if not self.store.count(tid, login_ip_scope(contact_digest(tid, source_of(source))), window, IP_SENDS_PER_HOUR,
                                 now):  # fmt: skip
-            raise TooManyRequests("too many login requests from here; try later", retry_after_seconds=3600)
-        previous = self.store.code(tid, contact)
+            raise TooManyRequests("too many code requests from here; try later", retry_after_seconds=3600)
+        previous = self.store.code(tid, contact, purpose)
         wait = resend_at(previous)
         if wait is not None and wait > now:
             raise TooManyRequests(
@@ -78,29 +97,36 @@ class CabinetService:
             raise TooManyRequests("too many codes for this contact; try later", code="too_many_codes",
                                   retry_after_seconds=3600)  # fmt: skip
         code = new_code()
-        record = issued(tid, contact, self._member_of(tid, contact) or "", code, now)
+        record = issued(tid, contact, member_id, code, now, purpose)
         if not self.store.replace_code(tid, record, previous):  # a concurrent request sent one first
             raise TooManyRequests("a code was just sent", code="resend_too_soon", retry_after_seconds=60)
-        if record.member_id:
-            self._send(tenant, contact, code)
+        return code
 
     def verify(self, tenant: Tenant, contact: str, code: str, now: datetime) -> Opened:
-        """Open a session with the code sent to ``contact``; every failure changes nothing but the tries left."""
+        """Open a session with the code sent to ``contact``; every failure changes nothing but the tries left. A code
+        of a contact that is no member's opens a new member if the shop lets customers join (``enrolment``)."""
         tid = tenant.tenant_id
-        stored = self.store.code(tid, contact)
+        stored = self.usable(tid, contact, "login", now)
+        joining = not stored.member_id and tenant.current.settings.cabinet.self_enrolment
+        if not (stored.member_id or joining) or not code_matches(stored, tid, code):
+            self.store.add_attempt(tid, stored)
+            raise Unauthorized("the code does not match", code="invalid_code")
+        member_id = stored.member_id or self._enrolled(tenant, stored, now)
+        token = new_session_token()
+        session = opened(token, member_id, now)
+        if not self.store.consume(tid, stored, session):
+            raise Unauthorized("the code was used already; ask for a new one", code="code_expired")
+        return Opened(token=token, session=session)
+
+    def usable(self, tenant_id: str, contact: str, purpose: Purpose, now: datetime) -> LoginCode:
+        """The contact's live code of ``purpose`` with tries left, or the refusal of a verify without one."""
+        stored = self.store.code(tenant_id, contact, purpose)
         if stored is None or stored.expires_at <= now:
             raise Unauthorized("no valid code for this contact; ask for a new one", code="code_expired")
         if stored.attempts >= MAX_ATTEMPTS:
             raise TooManyRequests("too many wrong codes; ask for a new one", code="too_many_attempts",
                                   retry_after_seconds=_seconds(resend_at(stored) or now, now))  # fmt: skip
-        if not stored.member_id or not code_matches(stored, tid, code):
-            self.store.add_attempt(tid, stored)
-            raise Unauthorized("the code does not match", code="invalid_code")
-        token = new_session_token()
-        session = opened(token, stored.member_id, now)
-        if not self.store.consume(tid, stored, session):
-            raise Unauthorized("the code was used already; ask for a new one", code="code_expired")
-        return Opened(token=token, session=session)
+        return stored
 
     def session(self, tenant: Tenant, token: str | None, now: datetime) -> Session:
         """The live session of this tenant that ``token`` opens (a token of another tenant opens none here)."""
@@ -115,13 +141,21 @@ class CabinetService:
 
     # -- helpers ----------------------------------------------------------------------------------------------------
 
-    def _member_of(self, tenant_id: str, contact: str) -> str | None:
-        """The member whose contact this is; none when no member or (rarely) several share it."""
-        email, phone = (None, contact) if channel_of(contact) == "sms" else (contact, None)
-        found = self.ledger.find_members(tenant_id, email=email, phone=phone)
-        return found[0] if len(found) == 1 else None
+    def _members_of(self, tenant_id: str, contact: str) -> list[str]:
+        """The members whose contact this is: normally one or none (a code goes to one member only, never to a
+        contact several members share)."""
+        email, phone = contact_fields(contact)
+        return self.ledger.find_members(tenant_id, email=email, phone=phone)
 
-    def _send(self, tenant: Tenant, contact: str, code: str) -> None:
+    def _enrolled(self, tenant: Tenant, stored: LoginCode, now: datetime) -> str:
+        """The member a self-enrolment code opens: the one whose contact it became meanwhile (the code proves the
+        contact is the customer's), else a new member (``Enrolment``); none when several share it."""
+        found = self._members_of(tenant.tenant_id, stored.contact)
+        if len(found) > 1:
+            raise Unauthorized("the code does not match", code="invalid_code")
+        return found[0] if found else self.enrolment.enrol(tenant, stored, now)
+
+    def send(self, tenant: Tenant, contact: str, code: str) -> None:
         program = tenant.current.settings
         minutes = int(CODE_TTL.total_seconds() // 60)
         if channel_of(contact) == "sms":

@@ -10,7 +10,7 @@ from shared.ledger import Balances, Lot
 from shared.program import ProgramSettings
 from shared.records import HistoryPage, Profile
 from shared.referral import code_of
-from shared.rules import tier_for
+from shared.rules import next_tier, tier_for
 from shared.services.store import LedgerStore
 from shared.standing import spend_for_tiers, standing_of
 
@@ -27,6 +27,8 @@ class MemberView:
     vip: bool = False
     boost_until: datetime | None = None
     referral_code: str | None = None
+    next_tier: str | None = None  # the tier above, and the spend still needed to reach it
+    next_tier_spend_needed_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class MemberService:
         ledger, stored = member.account.ledger, member.account.standing
         standing = standing_of(stored, program, now)
         tier = tier_for(program, standing)
+        above = next_tier(program, standing)
         return MemberView(
             member_id=member_id,
             balances=ledger.balances(now),
@@ -60,6 +63,8 @@ class MemberService:
             vip=standing.vip,
             boost_until=stored.boost_until if standing.boost_active else None,
             referral_code=code_of(tenant_id, member_id),
+            next_tier=above[0].name if above else None,
+            next_tier_spend_needed_minor=above[1] if above else 0,
         )
 
     def history(self, tenant_id: str, member_id: str, limit: int, cursor: str | None) -> HistoryPage:

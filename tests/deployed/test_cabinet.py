@@ -49,7 +49,18 @@ def test_a_customer_logs_in_with_the_sms_code_sees_their_points_and_logs_out(dep
     # And with it the customer sees what the merchant sees of them: the balance and every lot with its expiry
     mine, _ = fetch("GET", cabinet(deployed, "cab-shop", "/me"), headers=cookie)
     assert mine.status == 200, mine
-    assert mine.body == shop.member("kira") and mine.body["lots"][0]["points"] == mine.body["balance"] > 0
+    merchant_view = {k: v for k, v in mine.body.items() if k not in ("currency", "share_link")}
+    assert merchant_view == shop.member("kira") and mine.body["lots"][0]["points"] == mine.body["balance"] > 0
+    # And the link to share carries the referral code
+    assert mine.body["share_link"].endswith(f"/v1/tenants/cab-shop/cabinet?ref={mine.body['referral_code']}")
+    # And the history is the merchant's: the paid order
+    history, _ = fetch("GET", cabinet(deployed, "cab-shop", "/me/history?limit=5"), headers=cookie)
+    assert history.status == 200, history
+    assert [e["reference"] for e in history.body["entries"]] == ["k-1"]
+
+    # And the page learns the shop's face without a session
+    face, _ = fetch("GET", cabinet(deployed, "cab-shop", "/shop"))
+    assert (face.status, face.body["title"], face.body["sms_login"]) == (200, "cab-shop", True), face
 
     # And another shop's cabinet does not know the session
     create_tenant(deployed, "cab-other", "--currency", "RUB")

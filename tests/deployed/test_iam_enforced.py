@@ -193,8 +193,14 @@ PROBES: list[tuple[str, str, Callable[[boto3.Session, DeployedStack], Any], str 
     ),
     (
         "APIHandler",
-        "publishes to a staff topic (SMS to phone numbers only: IAM refuses any topic)",
+        "publishes a complaint to a staff topic (this one does not exist)",
         lambda s, st: s.client("sns", endpoint_url=st.endpoint).publish(TopicArn=STAFF_TOPIC, Message="x"),
+        "NotFound",
+    ),
+    (
+        "APIHandler",
+        "publishes to a topic not named loyalty-dev-staff-* (no such topic either: IAM refuses first)",
+        lambda s, st: s.client("sns", endpoint_url=st.endpoint).publish(TopicArn=OTHER_TOPIC, Message="x"),
         "AuthorizationError",
     ),
     *[

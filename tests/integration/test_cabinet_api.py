@@ -79,7 +79,12 @@ def test_a_member_logs_in_with_the_code_from_the_sms_and_sees_what_the_merchant_
     # And with it the customer sees exactly the merchant's member view: balances and every lot with its expiry
     mine = call(client, "get", "/me", cookie=session_cookie(verified))
     assert mine.status_code == 200, mine.body
-    assert body(mine) == member(client, shop)
+    seen = body(mine)
+    assert {k: v for k, v in seen.items() if k not in ("currency", "share_link")} == member(client, shop)
+    assert (seen["currency"], seen["share_link"]) == (
+        "RUB",
+        f"http://localhost/v1/tenants/shop/cabinet?ref={seen['referral_code']}",
+    )
     # And the code opens one session only
     assert_error(call(client, "post", "/verify", {"contact": PHONE, "code": code}), 401, "code_expired")
 

@@ -20,10 +20,12 @@ from shared.cabinet_login import (
     MAX_ATTEMPTS,
     SENDS_PER_HOUR,
     LoginCode,
+    code_matches,
     contact_digest,
     hour_of,
     issued,
     opened,
+    spent,
 )
 from shared.dal.memory_cabinet_store import MemoryCabinetStore
 from shared.keys import LOGIN_CODE, SESSION, login_ip_scope, login_scope, sends_key, session_scope, tenant_pk
@@ -154,6 +156,29 @@ def test_add_attempt_refuses_another_codes_salt(store: CabinetStore) -> None:
     assert not store.add_attempt(T, code_for(PHONE))  # no code at all
     found = store.code(T, CONTACT)
     assert found is not None and found.attempts == 0
+
+
+def test_a_new_contacts_code_is_a_record_apart_from_the_contacts_login_code(store: CabinetStore) -> None:
+    # Given a login code and a code confirming the same address as member m2's new contact
+    login = code_for()
+    change = issued(T, CONTACT, "m2", "654321", NOW, "contact")
+    assert store.replace_code(T, login, None) and store.replace_code(T, change, None)
+    # Then each reads back under its own purpose, and a try of one leaves the other as it was
+    assert (store.code(T, CONTACT), store.code(T, CONTACT, "contact")) == (login, change)
+    assert store.add_attempt(T, change)
+    assert store.code(T, CONTACT) == login
+    found = store.code(T, CONTACT, "contact")
+    assert found is not None and (found.attempts, found.member_id, found.purpose) == (1, "m2", "contact")
+
+
+def test_a_spent_contact_code_is_spent_once(store: CabinetStore) -> None:
+    change = issued(T, CONTACT, "m2", "654321", NOW, "contact")
+    store.replace_code(T, change, None)
+    # When it is spent (replaced by its spent form under its salt) / Then a second spend of it as read is refused
+    assert store.replace_code(T, spent(change, NOW), change)
+    assert not store.replace_code(T, spent(change, NOW), change)
+    found = store.code(T, CONTACT, "contact")
+    assert found is not None and found.expires_at == NOW and not code_matches(found, T, "654321")
 
 
 # -- consume and sessions --------------------------------------------------------------------------------------

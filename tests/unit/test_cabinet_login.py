@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.api_models import MEMBER_ID_PATTERN
 from shared.cabinet_login import (
     CODE_TTL,
     RESEND_AFTER,
     SESSION_TTL,
+    birthday_change_allowed,
+    birthday_problem,
     channel_of,
     code_matches,
     contact_digest,
+    contact_fields,
+    enrolled_member_id,
     hour_of,
     issued,
     new_code,
@@ -22,6 +29,7 @@ from shared.cabinet_login import (
     resend_at,
     sms_allowed,
     source_of,
+    spent,
     token_digest,
 )
 
@@ -71,3 +79,55 @@ def test_keys_name_a_contact_by_a_digest_per_tenant_and_count_by_the_hour() -> N
     digest = contact_digest("shop", "+79990001001")
     assert "7999" not in digest and digest != contact_digest("other", "+79990001001")
     assert hour_of(NOW) == "2027030112"
+
+
+# -- self-enrolment and the questionnaire (item 3) -----------------------------------------------------------------
+
+
+def test_a_self_enrolment_code_names_one_new_member_of_its_own() -> None:
+    # Given two codes sent to the same stranger's phone
+    first = issued("shop", "+79990009999", "", "123456", NOW)
+    second = issued("shop", "+79990009999", "", "123456", NOW)
+    # Then each names a member id of its own, valid as any member id, that says nothing of the phone
+    member = enrolled_member_id(first)
+    assert re.fullmatch(MEMBER_ID_PATTERN, member) and re.fullmatch(r"cab-[0-9a-f]{24}", member)
+    assert member != enrolled_member_id(second) and "9999" not in member
+    # And the same code (a retried verify) always names the same member
+    assert enrolled_member_id(first) == enrolled_member_id(first)
+
+
+def test_a_spent_code_matches_nothing_and_keeps_its_send_time() -> None:
+    stored = issued("shop", "ann@example.com", "c1", "123456", NOW, "contact")
+    gone = spent(stored, NOW + timedelta(minutes=1))
+    assert not code_matches(gone, "shop", "123456") and gone.salt != stored.salt
+    assert (gone.expires_at, resend_at(gone), gone.purpose) == (
+        NOW + timedelta(minutes=1),
+        resend_at(stored),
+        "contact",
+    )
+
+
+def test_a_code_of_one_purpose_never_matches_as_another_contacts() -> None:
+    # A contact code is digested with its contact like a login code: bound to the contact it was sent to
+    stored = issued("shop", "new@example.com", "c1", "123456", NOW, "contact")
+    assert stored.purpose == "contact" and issued("shop", "new@example.com", "c1", "1", NOW).purpose == "login"
+    assert not code_matches(replace(stored, contact="old@example.com"), "shop", "123456")
+
+
+def test_a_contact_goes_into_its_own_field() -> None:
+    assert contact_fields("ann@example.com") == ("ann@example.com", None)
+    assert contact_fields("+79990001001") == (None, "+79990001001")
+
+
+def test_a_birthday_is_from_1900_to_today() -> None:
+    today = date(2027, 3, 1)
+    assert birthday_problem(date(1900, 1, 1), today) is None and birthday_problem(today, today) is None
+    assert birthday_problem(date(1899, 12, 31), today) == "birthday is before 1900"
+    assert birthday_problem(date(2027, 3, 2), today) == "birthday is in the future"
+
+
+def test_the_customer_sets_a_birthday_once() -> None:
+    # A customer fills in a missing birthday, and may send the same one again, but cannot move it (the bonus)
+    assert birthday_change_allowed(None, "1990-05-01")
+    assert birthday_change_allowed("1990-05-01", "1990-05-01")
+    assert not birthday_change_allowed("1990-05-01", "1990-03-01")

@@ -1,4 +1,4 @@
-"""The cabinet's login service on the in-memory stores (issue 16): the limits no single HTTP test reaches cheaply."""
+"""The cabinet's login service on the in-memory stores (issue 16): the limits and faults no HTTP test reaches cheaply."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from shared import clock
-from shared.cabinet_login import IP_SENDS_PER_HOUR
+from shared.cabinet_login import IP_SENDS_PER_HOUR, LoginCode, Session
 from shared.dal.memory_cabinet_store import MemoryCabinetStore
 from shared.dal.memory_store import MemoryLedgerStore
 from shared.errors import TooManyRequests
-from shared.ports import Delivery
+from shared.ports import Delivery, StoreUnavailable
 from shared.records import Commit, Profile
 from shared.services.cabinet import CabinetService
 from shared.services.reminders import MailSettings
@@ -93,3 +93,59 @@ def test_only_the_member_gets_a_message(ledger: MemoryLedgerStore) -> None:
     cabinet.request_code(TENANT, "+79990001001", "203.0.113.9", NOW)
     cabinet.request_code(TENANT, "+79990009999", "203.0.113.9", NOW)
     assert [to for to, _ in outbox.sent] == ["+79990001001"]
+
+
+# -- self-enrolment (item 3) -------------------------------------------------------------------------------------
+
+JOINING = tenant(
+    NOW - timedelta(days=1),
+    lifetime_days=30,
+    cabinet={"sms_calling_codes": ["7"], "self_enrolment": True, "welcome_bonus_points": 150},
+)
+
+
+class FlakyStore(MemoryCabinetStore):
+    """A cabinet store whose first consume fails as the table would (after the member was made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    def consume(self, tenant: str, code: LoginCode, session: Session) -> bool:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("storage failed: InternalServerError")
+        return super().consume(tenant, code, session)
+
+
+def test_a_verify_retried_after_a_fault_finds_the_member_it_made_and_pays_once(ledger: MemoryLedgerStore) -> None:
+    # Given a shop that lets customers join with 150 welcome points, and a stranger who got a code
+    outbox = Outbox()
+    mail = MailSettings(email_from="loyalty@example.com", template_prefix="loyalty-reminder", max_attempts=3)
+    cabinet = CabinetService(FlakyStore(), ledger, outbox, mail)
+    cabinet.request_code(JOINING, "+79990005555", "203.0.113.9", NOW)
+    [(to, text)] = outbox.sent
+    assert to == "+79990005555"
+    code = text.split("code is ")[1][:6]
+    # When the verify fails after the member was made (the session's write), and the customer tries again
+    with pytest.raises(StoreUnavailable):
+        cabinet.verify(JOINING, "+79990005555", code, NOW)
+    opened = cabinet.verify(JOINING, "+79990005555", code, NOW)
+    # Then the session is the member's made the first time, with one welcome lot of 150 points for 30 days
+    member = ledger.load_member("shop", opened.session.member_id)
+    assert opened.session.member_id.startswith("cab-") and member.profile is not None
+    assert (member.profile.phone, member.profile.email) == ("+79990005555", None)
+    [lot] = member.account.ledger.lots
+    assert (lot.points, lot.source, lot.expires_at) == (150, "grant", NOW + timedelta(days=30))
+    assert ledger.find_members("shop", phone="+79990005555") == [opened.session.member_id]
+
+
+def test_a_contact_several_members_share_gets_no_code_even_where_customers_may_join(ledger: MemoryLedgerStore) -> None:
+    # Given a phone two members share (the merchant's data)
+    ledger.commit(
+        "shop", Commit(member_id="c2", account=account("c2"), profile=Profile(member_id="c2", phone="+79990001001"))
+    )
+    outbox = Outbox()
+    # When it asks for a code / Then nothing is sent: it is no one member's, and no new member is made for it
+    service(ledger, outbox).request_code(JOINING, "+79990001001", "203.0.113.9", NOW)
+    assert outbox.sent == []
