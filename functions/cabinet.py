@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from functions.customer import BODY_LIMIT, PREFIX, contact, customer, private, shop, source, token
+from functions.customer import (
+    BODY_LIMIT,
+    PREFIX,
+    contact,
+    cookie_value,
+    credentials,
+    customer,
+    private,
+    shop,
+    source,
+    token,
+)
 from functions.http import api_view, parse_body, respond
 from shared import clock, presenters
 from shared.api_models import CabinetLoginIn, CabinetVerifyIn, HistoryQuery
@@ -40,7 +51,8 @@ def verify(tenant_id: str) -> Response:
     body = parse_body(bp.current_request, CabinetVerifyIn, BODY_LIMIT)
     opened = container().cabinet.verify(tenant, contact(body.contact), body.code, clock.now())
     response = respond({"member_id": opened.session.member_id, "expires_at": clock.iso(opened.session.expires_at)})
-    return private(response, opened.token, int(SESSION_TTL.total_seconds()))
+    value = cookie_value(opened.token, opened.session.member_id)
+    return private(response, value, int(SESSION_TTL.total_seconds()))
 
 
 @bp.route(PREFIX + "/shop", methods=["GET"])
@@ -56,9 +68,10 @@ def shop_face(tenant_id: str) -> Response:
 @bp.route(PREFIX + "/me", methods=["GET"])
 @api_view
 def me(tenant_id: str) -> Response:
-    who = customer(bp.current_request, tenant_id)
-    program = who.tenant.program_at(who.now).settings
-    view = container().members.view(tenant_id, who.member_id, program, who.now)
+    tenant, now = shop(tenant_id), clock.now()
+    program = tenant.program_at(now).settings
+    member = container().cabinet.signed_in(tenant, *credentials(bp.current_request), now)  # one read request
+    view = container().members.view_of(tenant_id, member, program, now)
     link = share_link(program.cabinet.share_url, _page_url(tenant_id), view.referral_code)
     return private(respond({**presenters.member(view), "currency": program.currency, "share_link": link}))
 

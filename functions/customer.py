@@ -24,7 +24,9 @@ from shared.observability import logger
 from shared.tenants import Tenant
 
 COOKIE = "cabinet_session"
-TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # shared.cabinet_login.new_session_token: 32 bytes, URL-safe base64
+# <token>~<member id>: the token (shared.cabinet_login.new_session_token: 32 bytes, URL-safe base64) opens the session;
+# the member id beside it only lets `me` read the session and the member in one request (the session must name it)
+VALUE = re.compile(r"([A-Za-z0-9_-]{43})(?:~([A-Za-z0-9._:@+-]{1,128}))?")
 BODY_LIMIT = 2048  # a contact, a code, a questionnaire: the customer's routes read nothing bigger
 PREFIX = "/v1/tenants/{tenant_id}/cabinet"
 
@@ -68,14 +70,23 @@ def source(request: Request) -> str:
     return str(identity.get("sourceIp") or "unknown")
 
 
-def token(request: Request) -> str | None:
-    """The session token of the request's first ``cabinet_session`` cookie (browsers send the most specific path
-    first), read by hand: one malformed cookie of another name must not hide it."""
+def credentials(request: Request) -> tuple[str | None, str | None]:
+    """The session token and member id of the request's first ``cabinet_session`` cookie (browsers send the most
+    specific path first), read by hand: one malformed cookie of another name must not hide it."""
     for pair in request.headers.get("cookie", "").split(";"):
         name, _, value = pair.strip().partition("=")
         if name == COOKIE:
-            return value if TOKEN.fullmatch(value) else None
-    return None
+            found = VALUE.fullmatch(value)
+            return (found.group(1), found.group(2)) if found else (None, None)
+    return None, None
+
+
+def token(request: Request) -> str | None:
+    return credentials(request)[0]
+
+
+def cookie_value(session_token: str, member_id: str) -> str:
+    return f"{session_token}~{member_id}"
 
 
 def private(response: Response, session_token: str | None = None, max_age: int = 0) -> Response:

@@ -15,6 +15,7 @@ from shared.cabinet_login import LoginCode, Purpose, Session
 from shared.card import Card
 from shared.errors import Transient
 from shared.feedback import Feedback
+from shared.records import Member
 
 
 class VersionConflict(Exception):
@@ -87,6 +88,11 @@ class CabinetStore(Protocol):
         ...
 
     def session(self, tenant: str, token_digest: str) -> Session | None: ...
+
+    def session_and_member(self, tenant: str, token_digest: str, member_id: str) -> tuple[Session | None, Member]:
+        """The live session (None: none, ended or expired) and the member ``member_id`` in one read request: the
+        cabinet's own view costs what the merchant's member view costs."""
+        ...
 
     def end_session(self, tenant: str, token_digest: str) -> None: ...
 

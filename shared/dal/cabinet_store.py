@@ -14,16 +14,28 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Purpose, Session, contact_digest
 from shared.clock import now as clock_now
+from shared.dal.ledger_store import member_of
 from shared.dal.models import LedgerTable, LoginCodeItem, LoginCounterItem, SessionItem
-from shared.dal.transactions import condition_failed, guard
-from shared.keys import CONTACT_CODE, LOGIN_CODE, SESSION, login_scope, sends_key, session_scope, tenant_pk
+from shared.dal.transactions import condition_failed, conditional_transaction, guard
+from shared.keys import (
+    ACCOUNT,
+    CONTACT_CODE,
+    LOGIN_CODE,
+    PROFILE,
+    SESSION,
+    login_scope,
+    member_pk,
+    sends_key,
+    session_scope,
+    tenant_pk,
+)
 from shared.ports import StoreUnavailable
+from shared.records import Member
 
 CODE_LIFE = timedelta(days=1)  # a code's record outlives its expiry by this much (then DynamoDB removes it)
 COUNTER_LIFE = timedelta(hours=2)  # a send counter's record outlives its hour by this much
@@ -144,31 +156,31 @@ class DynamoCabinetStore:
         stored = LoginCodeItem(code_pk(tenant, code.contact), code_sk(code.purpose))
         usable = (LoginCodeItem.salt == code.salt) & (LoginCodeItem.attempts < MAX_ATTEMPTS)
         opened = session_item(tenant, session)
-        try:
-            with TransactWrite(connection=LedgerTable._get_connection().connection) as tx:
-                tx.update(  # a new salt: a second consume of the same code fails its condition, whatever its clock
-                    stored,
-                    actions=[LoginCodeItem.expires_at.set(now), LoginCodeItem.salt.set(SPENT)],
-                    condition=usable & (LoginCodeItem.expires_at > now),
-                )
-                tx.save(opened, condition=SessionItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
-            if "ConditionalCheckFailed" in reasons:
-                return False
-            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
-        return True
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(  # a new salt: a second consume of the same code fails its condition, whatever its clock
+                stored,
+                actions=[LoginCodeItem.expires_at.set(now), LoginCodeItem.salt.set(SPENT)],
+                condition=usable & (LoginCodeItem.expires_at > now),
+            )
+            tx.save(opened, condition=SessionItem.pk.does_not_exist())
+
+        return conditional_transaction(write)
 
     def session(self, tenant: str, token_digest: str) -> Session | None:
         try:
             item = guard(lambda: SessionItem.get(session_pk(tenant, token_digest), SESSION, consistent_read=True))
         except SessionItem.DoesNotExist:
             return None
-        if int(item.ttl) <= epoch(clock_now()) or item.expires_at <= clock_now():  # gone, or ended by a log-out
-            return None
-        return Session(
-            token_digest=token_digest, member_id=item.member_id, created_at=item.created_at, expires_at=item.expires_at
-        )
+        return _session_of(item, token_digest)
+
+    def session_and_member(self, tenant: str, token_digest: str, member_id: str) -> tuple[Session | None, Member]:
+        """One BatchGetItem: the session item and the member's ACCOUNT and PROFILE items."""
+        pk = member_pk(tenant, member_id)
+        keys = [(session_pk(tenant, token_digest), SESSION), (pk, ACCOUNT), (pk, PROFILE)]
+        items = guard(lambda: list(LedgerTable.batch_get(keys, consistent_read=True)))
+        found = next((item for item in items if isinstance(item, SessionItem)), None)
+        return (_session_of(found, token_digest) if found else None), member_of(member_id, items)
 
     def end_session(self, tenant: str, token_digest: str) -> None:
         """Ended by ending its life now (the API's role deletes nothing; TTL removes the record)."""
@@ -176,6 +188,14 @@ class DynamoCabinetStore:
         _conditional(
             lambda: item.update(actions=[SessionItem.expires_at.set(clock_now())], condition=SessionItem.pk.exists())
         )
+
+
+def _session_of(item: SessionItem, token_digest: str) -> Session | None:
+    if int(item.ttl) <= epoch(clock_now()) or item.expires_at <= clock_now():  # gone, or ended by a log-out
+        return None
+    return Session(
+        token_digest=token_digest, member_id=item.member_id, created_at=item.created_at, expires_at=item.expires_at
+    )
 
 
 def _conditional(write: Callable[[], Any]) -> bool:

@@ -11,20 +11,16 @@ and the other changes nothing. An ended look-up resolves to nothing at once (con
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.card import Card
-from shared.dal.models import CardItem, LedgerTable, MemberCardItem
-from shared.dal.transactions import guard
+from shared.dal.models import CardItem, MemberCardItem
+from shared.dal.transactions import LOST_RACE, conditional_transaction, guard
 from shared.keys import CARD, card_scope, member_pk, tenant_pk
-from shared.ports import StoreUnavailable
 
 ENDED_LIFE = timedelta(days=30)  # an ended look-up's record outlives its end by this much (then DynamoDB removes it)
-LOST_RACE = {"ConditionalCheckFailed", "TransactionConflict"}  # another write to these items came first
 
 
 def card_pk(tenant: str, digest: str) -> str:
@@ -60,7 +56,7 @@ class DynamoCardStore:
             tx.save(member_card_item(tenant, card), condition=MemberCardItem.pk.does_not_exist())
             tx.save(look_up_item(tenant, card), condition=CardItem.pk.does_not_exist())
 
-        return _transaction(write)
+        return conditional_transaction(write, LOST_RACE)
 
     def rotate(self, tenant: str, old: Card, new: Card) -> bool:
         ended = CardItem(card_pk(tenant, old.digest), CARD)
@@ -83,7 +79,7 @@ class DynamoCardStore:
                 condition=MemberCardItem.digest == old.digest,
             )
 
-        return _transaction(write)
+        return conditional_transaction(write, LOST_RACE)
 
     def member_of(self, tenant: str, digest: str) -> str | None:
         try:
@@ -91,17 +87,3 @@ class DynamoCardStore:
         except CardItem.DoesNotExist:
             return None
         return None if item.ended_at is not None else str(item.member_id)
-
-
-def _transaction(write: Callable[[TransactWrite], None]) -> bool:
-    """Run one TransactWriteItems: False when another write came first (a condition failed or a concurrent
-    transaction on the same items), ``StoreUnavailable`` when the storage failed."""
-    try:
-        with TransactWrite(connection=LedgerTable._get_connection().connection) as tx:
-            write(tx)
-    except TransactWriteError as exc:
-        reasons = {r.code for r in exc.cancellation_reasons or [] if r is not None}
-        if reasons & LOST_RACE:
-            return False
-        raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
-    return True

@@ -8,14 +8,12 @@ list is read by one Query per month, never by a Scan. Throttling and server erro
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.dal.models import FeedbackItem, LedgerTable
-from shared.dal.transactions import guard
+from shared.dal.models import FeedbackItem
+from shared.dal.transactions import conditional_transaction, guard
 from shared.feedback import Feedback, list_key, month_of
 from shared.keys import FEEDBACK, feedback_month_scope, order_scope, tenant_pk
-from shared.ports import StoreUnavailable
 
 
 def record_pk(tenant: str, order_id: str) -> str:
@@ -60,16 +58,12 @@ class DynamoFeedbackStore:
         listed = feedback_item(
             list_pk(tenant, month_of(feedback.created_at)), list_key(feedback.created_at, feedback.order_id), feedback
         )
-        try:
-            with TransactWrite(connection=LedgerTable._get_connection().connection) as tx:
-                tx.save(record, condition=FeedbackItem.pk.does_not_exist())
-                tx.save(listed, condition=FeedbackItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
-            if "ConditionalCheckFailed" in reasons:
-                return False
-            raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
-        return True
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(record, condition=FeedbackItem.pk.does_not_exist())
+            tx.save(listed, condition=FeedbackItem.pk.does_not_exist())
+
+        return conditional_transaction(write)
 
     def get(self, tenant: str, order_id: str) -> Feedback | None:
         try:

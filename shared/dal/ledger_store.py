@@ -81,14 +81,8 @@ from shared.records import (
 class DynamoLedgerStore(LedgerIndexes, NotificationRecords):
     def load_member(self, tenant: str, member_id: str) -> Member:
         pk = member_pk(tenant, member_id)
-        account, profile = None, None
-        for item in guard(lambda: list(LedgerTable.batch_get([(pk, ACCOUNT), (pk, PROFILE)], consistent_read=True))):
-            if isinstance(item, AccountItem):
-                account = account_from(item)
-            elif isinstance(item, ProfileItem):
-                profile = profile_from(item)
-        exists = account is not None or profile is not None
-        return Member(account or Account.new(member_id), profile, exists)
+        items = guard(lambda: list(LedgerTable.batch_get([(pk, ACCOUNT), (pk, PROFILE)], consistent_read=True)))
+        return member_of(member_id, items)
 
     def load_order(self, tenant: str, order_id: str) -> OrderState:
         scope = order_scope(order_id)
@@ -195,6 +189,18 @@ class DynamoLedgerStore(LedgerIndexes, NotificationRecords):
 
     def _transact(self, writes: list[Write]) -> None:
         transact(writes)  # a method, so that a test can make the storage fail
+
+
+def member_of(member_id: str, items: list[Any]) -> Member:
+    """The member of its ACCOUNT and PROFILE items, read with other items maybe (neither: no such member yet)."""
+    account, profile = None, None
+    for item in items:
+        if isinstance(item, AccountItem):
+            account = account_from(item)
+        elif isinstance(item, ProfileItem):
+            profile = profile_from(item)
+    exists = account is not None or profile is not None
+    return Member(account or Account.new(member_id), profile, exists)
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ table before DynamoDB removes it. Tests and local tools only: one process.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from shared.clock import now as clock_now
 from shared.dal.cabinet_store import SPENT, code_pk, code_sk, code_ttl, counter_ttl, epoch, session_pk, session_ttl
 from shared.dal.memory_writes import stored
 from shared.keys import SESSION, sends_key, tenant_pk
+from shared.records import Member
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,11 @@ class Kept:
 class MemoryCabinetStore:
     """``CabinetStore`` over a dict ``{(pk, sk): Kept}``, thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, members: Callable[[str, str], Member] | None = None) -> None:
+        """``members``: how a member is read (the memory ledger store's ``load_member``), for ``session_and_member``."""
         self.items: dict[tuple[str, str], Kept] = {}
         self._lock = threading.RLock()
+        self._members = members
 
     def count(self, tenant: str, scope: str, window: str, limit: int, now: datetime) -> bool:
         key = (tenant_pk(tenant, scope), sends_key(window))
@@ -89,6 +93,11 @@ class MemoryCabinetStore:
     def session(self, tenant: str, token_digest: str) -> Session | None:
         found = self._live((session_pk(tenant, token_digest), SESSION))
         return found if isinstance(found, Session) and found.live(clock_now()) else None  # as DynamoDB's
+
+    def session_and_member(self, tenant: str, token_digest: str, member_id: str) -> tuple[Session | None, Member]:
+        if self._members is None:
+            raise TypeError("MemoryCabinetStore(members=...) reads members for session_and_member")
+        return self.session(tenant, token_digest), self._members(tenant, member_id)
 
     def end_session(self, tenant: str, token_digest: str) -> None:
         key = (session_pk(tenant, token_digest), SESSION)

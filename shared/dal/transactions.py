@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,6 +169,25 @@ def transact(writes: list[tuple[Model | Patch, Any, str | None]]) -> None:
         if "ConditionalCheckFailed" in reasons or RETRYABLE_REASONS & set(reasons):
             raise VersionConflict() from exc
         raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+
+
+CONDITION_FAILED = frozenset({"ConditionalCheckFailed"})
+LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})  # another write to these items came first
+
+
+def conditional_transaction(write: Callable[[TransactWrite], None], lost: frozenset[str] = CONDITION_FAILED) -> bool:
+    """Run one TransactWriteItems that ``write`` fills: False when a cancellation reason is one of ``lost`` (a
+    condition failed; with ``LOST_RACE`` also a concurrent transaction on the same items), ``StoreUnavailable``
+    when the storage failed."""
+    try:
+        with TransactWrite(connection=LedgerTable._get_connection().connection) as tx:
+            write(tx)
+    except TransactWriteError as exc:
+        reasons = {r.code for r in exc.cancellation_reasons or [] if r is not None}
+        if reasons & lost:
+            return False
+        raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
+    return True
 
 
 def guard(call: Any) -> Any:

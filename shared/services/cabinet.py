@@ -39,6 +39,7 @@ from shared.keys import login_ip_scope, login_scope
 from shared.notify.cabinet_messages import LOGIN_CODE, login_code_data, login_code_sms
 from shared.observability import MetricUnit, logger, metrics
 from shared.ports import CabinetStore, Notifier
+from shared.records import Member
 from shared.services.cabinet_enrolment import Enrolment
 from shared.services.member_write import MemberWrite
 from shared.services.reminders import MailSettings
@@ -134,6 +135,16 @@ class CabinetService:
         if found is None or not found.live(now):
             raise Unauthorized("log in to the cabinet", code="not_logged_in")
         return found
+
+    def signed_in(self, tenant: Tenant, token: str | None, member_id: str | None, now: datetime) -> Member:
+        """The member of the live session ``token`` opens, read with the session in one request when the cookie
+        names the member (``member_id``, a hint only: the session must be that member's); else two reads."""
+        if not token or not member_id:
+            return self.ledger.load_member(tenant.tenant_id, self.session(tenant, token, now).member_id)
+        found, member = self.store.session_and_member(tenant.tenant_id, token_digest(token), member_id)
+        if found is None or not found.live(now) or found.member_id != member_id:
+            raise Unauthorized("log in to the cabinet", code="not_logged_in")
+        return member
 
     def log_out(self, tenant: Tenant, token: str | None) -> None:
         if token:

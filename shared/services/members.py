@@ -8,7 +8,7 @@ from datetime import datetime
 from shared.errors import NotFound
 from shared.ledger import Balances, Lot
 from shared.program import ProgramSettings
-from shared.records import HistoryPage, Profile
+from shared.records import HistoryPage, Member, Profile
 from shared.referral import code_of
 from shared.rules import next_tier, tier_for
 from shared.services.store import LedgerStore
@@ -45,7 +45,11 @@ class MemberService:
         self.store = store
 
     def view(self, tenant_id: str, member_id: str, program: ProgramSettings, now: datetime) -> MemberView:
-        member = self.store.load_member(tenant_id, member_id)
+        return self.view_of(tenant_id, self.store.load_member(tenant_id, member_id), program, now)
+
+    def view_of(self, tenant_id: str, member: Member, program: ProgramSettings, now: datetime) -> MemberView:
+        """The view of a member already read (the cabinet reads it with the session)."""
+        member_id = member.account.ledger.member_id
         if not member.exists:
             raise NotFound("no such member", code="member_not_found")
         ledger, stored = member.account.ledger, member.account.standing

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,11 @@ def test_the_api_is_api_gateway_in_front_of_the_deployed_function(make_run: Runn
     assert "Not created by the emulator (infra/emulator_gaps.json)" in make_run.output()
     # And the banner names every scheduled job `make schedule` takes
     assert f"JOB is any of the 8 scheduled jobs: {', '.join(JOB_FUNCTIONS)}" in make_run.output()
+    # And the demo shop's customer cabinet is printed, and its page is served
+    page = f"{api}/v1/tenants/demo/cabinet"
+    assert page in make_run.output()
+    with urllib.request.urlopen(page, timeout=30) as answer:
+        assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")

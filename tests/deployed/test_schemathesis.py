@@ -71,7 +71,7 @@ def _config(base_url: str) -> schemathesis.Config:
                     "checks": {"positive_data_acceptance": {"expected-statuses": PLATFORM_ACCEPTED_IF_VALID}},
                 },
                 {
-                    "include-path-regex": "/history$",
+                    "include-path-regex": "/(history|feedback)$",
                     "checks": {"positive_data_acceptance": {"expected-statuses": CURSOR_ACCEPTED_IF_VALID}},
                 },
             ],

@@ -25,6 +25,10 @@ PHONE, EMAIL = "+79990001001", "ann@example.com"
 
 @pytest.fixture
 def shop(aws: None, client: Any, frozen: Clock) -> TenantCreds:
+    return open_cabinet_shop(client, frozen)
+
+
+def open_cabinet_shop(client: Any, frozen: Clock) -> TenantCreds:
     """A shop whose cabinet sends codes by SMS to Russian numbers, with member c1 (phone and e-mail) who bought."""
     create_messaging(aws_client, SENDER)
     creds = make_tenant("shop", cabinet={"sms_calling_codes": ["7"]})

@@ -10,26 +10,19 @@ from typing import Any
 
 import pytest
 
-from scripts.infra_messaging import create_messaging
 from tests.conftest import TenantCreds, body, make_tenant, paid_event, post_webhook
 from tests.integration.conftest import Clock
-from tests.integration.scheduled.conftest import SENDER, aws_client
 from tests.integration.scheduled.notify_support import sms
 from tests.integration.support import assert_error, ledger_items, member
+from tests.integration.test_cabinet_api import EMAIL, PHONE, open_cabinet_shop
 from tests.integration.test_response_schemas import documented
 
-PHONE, EMAIL = "+79990001001", "ann@example.com"
 CARD = "/v1/tenants/{tenant}/cabinet/me/card"
 
 
 @pytest.fixture
 def shop(aws: None, client: Any, frozen: Clock) -> TenantCreds:
-    """A shop whose cabinet sends codes by SMS to Russian numbers, with member c1 (phone and e-mail) who bought."""
-    create_messaging(aws_client, SENDER)
-    creds = make_tenant("shop", cabinet={"sms_calling_codes": ["7"]})
-    event = paid_event("o1", total=200_000, customer={"id": "c1", "phone": PHONE, "email": EMAIL})
-    assert post_webhook(client, creds, event, ts=frozen.ts).status_code == 200
-    return creds
+    return open_cabinet_shop(client, frozen)
 
 
 def log_in(client: Any, tenant: str = "shop", contact: str = PHONE) -> dict[str, str]:

@@ -16,20 +16,17 @@ from tests.integration.conftest import Clock
 from tests.integration.scheduled.conftest import SENDER, aws_client
 from tests.integration.scheduled.notify_support import email_data, emails, sms
 from tests.integration.support import assert_error, history, ledger_items, member
-from tests.integration.test_cabinet_api import call, last_sms_code, log_in, session_cookie
+from tests.integration.test_cabinet_api import (
+    EMAIL,
+    PHONE,
+    call,
+    last_sms_code,
+    log_in,
+    open_cabinet_shop,
+    session_cookie,
+)
 
-PHONE, EMAIL = "+79990001001", "ann@example.com"
 STRANGER = "+79990005555"
-
-
-@pytest.fixture
-def shop(aws: None, client: Any, frozen: Clock) -> TenantCreds:
-    """A shop whose cabinet sends codes by SMS to Russian numbers, with member c1 (phone and e-mail) who bought."""
-    create_messaging(aws_client, SENDER)
-    creds = make_tenant("shop", cabinet={"sms_calling_codes": ["7"]})
-    event = paid_event("o1", total=200_000, customer={"id": "c1", "phone": PHONE, "email": EMAIL})
-    assert post_webhook(client, creds, event, ts=frozen.ts).status_code == 200
-    return creds
 
 
 @pytest.fixture
@@ -38,6 +35,11 @@ def joining(aws: None, frozen: Clock) -> TenantCreds:
     create_messaging(aws_client, SENDER)
     cabinet = {"sms_calling_codes": ["7"], "self_enrolment": True, "welcome_bonus_points": 100}
     return make_tenant("club", lifetime_days=30, cabinet=cabinet)
+
+
+@pytest.fixture
+def shop(aws: None, client: Any, frozen: Clock) -> TenantCreds:
+    return open_cabinet_shop(client, frozen)
 
 
 def put_profile(client: Any, cookie: str, payload: Any) -> Any:

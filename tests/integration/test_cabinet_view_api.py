@@ -4,11 +4,13 @@ the share link, and the history with the messages sent, page by page, never anot
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from scripts.infra_messaging import create_messaging
+from shared.container import reset
 from tests.conftest import TenantCreds, body, make_tenant, paid_event, post_webhook
 from tests.integration.conftest import Clock
 from tests.integration.scheduled.conftest import SENDER, aws_client
@@ -17,6 +19,23 @@ from tests.integration.test_cabinet_api import PHONE, call, log_in
 
 TIERS = [{"name": "Silver", "min_spend_minor": 100_000, "earn_rate_bp": 700},
          {"name": "Gold", "min_spend_minor": 500_000, "earn_rate_bp": 1000}]  # fmt: skip
+
+
+@pytest.fixture
+def dynamodb_requests(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """The DynamoDB API requests served, by operation (moto's request handler: a BatchGetItem counts once)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    calls: Counter[str] = Counter()
+    for name in ("batch_get_item", "get_item", "query", "scan", "transact_get_items"):
+        original = getattr(DynamoHandler, name)
+
+        def counted(self: Any, _name: str = name, _original: Any = original) -> Any:
+            calls[_name] += 1
+            return _original(self)
+
+        monkeypatch.setattr(DynamoHandler, name, counted)
+    return calls
 
 
 @pytest.fixture
@@ -85,3 +104,32 @@ def test_the_history_is_the_merchants_history_page_by_page_and_only_the_customer
     assert_error(call(client, "get", f"/me/history?cursor={foreign}", cookie=cookie), 400, "invalid_cursor")
     # And without a session nothing is read
     assert_error(call(client, "get", "/me/history"), 401, "not_logged_in")
+
+
+def test_me_reads_the_session_and_the_member_in_one_request(
+    client: Any,
+    shop: TenantCreds,
+    dynamodb_requests: Counter[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a logged-in customer (the cookie names the member beside the token)
+    cookie = log_in(client)
+    assert cookie.endswith("~c1")
+    # When the cabinet's view is read
+    monkeypatch.setenv("TENANT_CACHE_SECONDS", "60")  # as deployed: the tenant is read once per container
+    reset()
+    call(client, "get", "/shop")
+    dynamodb_requests.clear()
+    assert call(client, "get", "/me", cookie=cookie).status_code == 200
+    # Then it is one read request, as the merchant's member view
+    assert dynamodb_requests == Counter({"batch_get_item": 1}), dynamodb_requests
+
+
+def test_a_cookie_naming_another_member_opens_nothing(client: Any, shop: TenantCreds, frozen: Clock) -> None:
+    # Given c2 bought too, and c1's cookie is edited to name c2
+    assert post_webhook(client, shop, paid_event("x1", member_id="c2"), ts=frozen.ts).status_code == 200
+    forged = log_in(client).rsplit("~", 1)[0] + "~c2"
+    # When it asks for the view / Then nothing of c2 (or c1) is shown
+    assert_error(call(client, "get", "/me", cookie=forged), 401, "not_logged_in")
+    # And a cookie without the member part (an older one) still opens c1's own view
+    assert body(call(client, "get", "/me", cookie=forged.rsplit("~", 1)[0]))["member_id"] == "c1"

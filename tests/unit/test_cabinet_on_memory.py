@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from shared import clock
 from shared.cabinet_login import IP_SENDS_PER_HOUR, LoginCode, Session
 from shared.dal.memory_cabinet_store import MemoryCabinetStore
 from shared.dal.memory_store import MemoryLedgerStore
-from shared.errors import TooManyRequests
+from shared.errors import TooManyRequests, Unauthorized
 from shared.ports import Delivery, StoreUnavailable
 from shared.records import Commit, Profile
 from shared.services.cabinet import CabinetService
@@ -57,7 +58,7 @@ def ledger() -> Iterator[MemoryLedgerStore]:
 
 def service(ledger: MemoryLedgerStore, outbox: Outbox) -> CabinetService:
     mail = MailSettings(email_from="loyalty@example.com", template_prefix="loyalty-reminder", max_attempts=3)
-    return CabinetService(MemoryCabinetStore(), ledger, outbox, mail)
+    return CabinetService(MemoryCabinetStore(members=ledger.load_member), ledger, outbox, mail)
 
 
 def test_one_source_address_is_limited_across_contacts(ledger: MemoryLedgerStore) -> None:
@@ -93,6 +94,32 @@ def test_only_the_member_gets_a_message(ledger: MemoryLedgerStore) -> None:
     cabinet.request_code(TENANT, "+79990001001", "203.0.113.9", NOW)
     cabinet.request_code(TENANT, "+79990009999", "203.0.113.9", NOW)
     assert [to for to, _ in outbox.sent] == ["+79990001001"]
+
+
+def test_the_signed_in_member_is_the_sessions_and_a_cookie_naming_another_opens_nothing(
+    ledger: MemoryLedgerStore,
+) -> None:
+    # Given c1 logged in with the code of the SMS
+    outbox = Outbox()
+    cabinet = service(ledger, outbox)
+    cabinet.request_code(TENANT, "+79990001001", "203.0.113.9", NOW)
+    code = _code(outbox.sent[-1][1])
+    opened = cabinet.verify(TENANT, "+79990001001", code, NOW)
+    # When the view's member is read with the member id the cookie names / Then it is c1
+    assert cabinet.signed_in(TENANT, opened.token, "c1", NOW).account.ledger.member_id == "c1"
+    # And without that hint (an older cookie) too, in two reads
+    assert cabinet.signed_in(TENANT, opened.token, None, NOW).account.ledger.member_id == "c1"
+    # And naming another member, or after the session's end, opens nothing
+    with pytest.raises(Unauthorized):
+        cabinet.signed_in(TENANT, opened.token, "c2", NOW)
+    with pytest.raises(Unauthorized):
+        cabinet.signed_in(TENANT, opened.token, "c1", NOW + timedelta(days=2))
+
+
+def _code(text: str) -> str:
+    found = re.search(r"\b(\d{6})\b", text)
+    assert found, text
+    return found.group(1)
 
 
 # -- self-enrolment (item 3) -------------------------------------------------------------------------------------
