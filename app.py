@@ -18,6 +18,7 @@ from functions import (
     cabinet_page,
     cabinet_profile,
     cabinet_transfers,
+    campaigns,
     checkout,
     grants,
     health,
@@ -56,6 +57,7 @@ for module in (
     cabinet_transfers,
     cabinet_feedback,
     cabinet_page,
+    campaigns,
 ):
     app.register_blueprint(module.bp)
 

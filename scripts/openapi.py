@@ -42,6 +42,7 @@ from shared.api_models import (
     RefundedEvent,
     TransferBody,
 )
+from shared.campaigns import ID_PATTERN, CampaignPatch
 from shared.card import TOKEN_PATTERN
 from shared.program import ProgramSettings
 from shared.tenants import TENANT_ID
@@ -195,6 +196,32 @@ ROUTES: dict[tuple[str, str], Route] = {
         {"200": out.ProgramOut},
         JSON_BODY | {"409"},
         body="ProgramSettingsPatch",
+    ),
+    (T + "/campaigns", "post"): Route(
+        "Create a campaign (version 1, in force from now; `draft` unless `status` says otherwise): `kind` picks the "
+        "shape of `audience`; the variants' `weight_bp` add up to 10,000; 409 `campaign_exists` for a taken id, 422 "
+        "`too_many_campaigns` past 100 a tenant",
+        {"201": out.CampaignOut},
+        JSON_BODY | {"409"},
+        body="CampaignIn",
+    ),
+    (T + "/campaigns", "get"): Route(
+        "The tenant's campaigns, each at its current version", {"200": out.CampaignsOut}, API
+    ),
+    (T + "/campaigns/{campaign_id}", "get"): Route(
+        "A campaign at its current version, or at `?version=` (404 `campaign_not_found`, `campaign_version_not_found`)",
+        {"200": out.CampaignOut},
+        API | {"404", "422"},
+        extra={"version": {"type": "integer", "minimum": 1, "maximum": 999_999}},
+    ),
+    (T + "/campaigns/{campaign_id}", "put"): Route(
+        "Change a campaign: the fields given replace the current ones (a subset keeps the rest, `null` removes an "
+        "optional one); the result is validated as a whole and saved as the next version, in force from now. Once "
+        "the campaign has been active its `holdout_bp` and its variants' ids and weights are frozen (409 "
+        "`assignment_frozen`); an ended campaign changes no more (409 `campaign_ended`); 404 `campaign_not_found`",
+        {"200": out.CampaignOut},
+        JSON_BODY | {"404", "409"},
+        body="CampaignPatch",
     ),
     (T + "/grants", "post"): Route(
         "Holiday / bulk grant to a segment (all members, a tier, or up to 10,000 member ids); runs asynchronously, "
@@ -363,10 +390,11 @@ PATH_PATTERNS: dict[str, dict[str, Any]] = {
         "pattern": TOKEN_PATTERN,
         "description": "a card token (`LC-` and 32 base32 characters, any case) as the customer's QR code holds it",
     },
+    "campaign_id": {"type": "string", "pattern": ID_PATTERN},
     "hold_id": {"type": "string", "minLength": 1, "description": "as issued by POST /holds (`h_` + checkout code)"},
 }
 # checked by the handler; tenant_id: 403, hold_id: 404
-PATH_ERRORS = {"member_id": "422", "grant_id": "422", "token": "422"}
+PATH_ERRORS = {"member_id": "422", "grant_id": "422", "token": "422", "campaign_id": "422"}
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:
@@ -458,6 +486,8 @@ REQUESTS: tuple[type[BaseModel], ...] = (
     RefundedEvent,
     CancelledEvent,
     ProgramSettings,
+    out.CampaignIn,
+    CampaignPatch,
     AbcQuery,
     HistoryQuery,
 )

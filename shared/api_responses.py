@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
+from shared import campaigns
 from shared.program import ProgramSettings
 
 Count = Annotated[int, Field(ge=0)]
@@ -374,3 +375,71 @@ class CardOut(Out):
     token: str = Field(pattern=r"^LC-[A-Z2-7]{32}$")
     qr_svg: str = Field(description="an inline SVG element (no XML declaration) with role=img and a <title>")
     rotated_at: datetime = Field(description="when this token was issued: the card's creation or its last rotation")
+
+
+class CampaignIn(RootModel[campaigns.Campaign]):
+    """A campaign: ``kind`` picks the shape of ``audience`` (the request body of POST campaigns; documentation only:
+    the handler validates with ``shared.campaigns.parse``)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class CampaignServed(BaseModel):
+    """What the server adds to a campaign's fields: its version (shared/campaigns.py ``CampaignVersion``)."""
+
+    version: Annotated[int, Field(ge=1)]
+    effective_at: datetime = Field(description="when this version was saved; it is in force from then")
+    activated_at: datetime | SkipJsonSchema[None] = Field(
+        default=None, description="when the campaign was first active; from then its holdout and weights are frozen"
+    )
+
+
+class WinBackOut(campaigns.WinBackCampaign, CampaignServed):
+    pass
+
+
+class FeedbackRequestOut(campaigns.FeedbackRequestCampaign, CampaignServed):
+    pass
+
+
+class PersonalOfferOut(campaigns.PersonalOfferCampaign, CampaignServed):
+    pass
+
+
+class BirthdayOut(campaigns.BirthdayCampaign, CampaignServed):
+    pass
+
+
+class ExpiryReminderOut(campaigns.ExpiryReminderCampaign, CampaignServed):
+    pass
+
+
+class BoostReminderOut(campaigns.BoostReminderCampaign, CampaignServed):
+    pass
+
+
+class BulkGrantOut(campaigns.BulkGrantCampaign, CampaignServed):
+    pass
+
+
+class CampaignOut(
+    RootModel[
+        Annotated[
+            WinBackOut
+            | FeedbackRequestOut
+            | PersonalOfferOut
+            | BirthdayOut
+            | ExpiryReminderOut
+            | BoostReminderOut
+            | BulkGrantOut,
+            Field(discriminator="kind"),
+        ]
+    ]
+):
+    """A campaign as saved (the version in force, or the one asked for with ``?version=``)."""
+
+
+class CampaignsOut(Out):
+    """The current version of each of the tenant's campaigns (at most 100), by id."""
+
+    campaigns: list[CampaignOut]

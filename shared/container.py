@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from shared.dal.grants_store import DynamoGrantStore
     from shared.dal.task_queue import SqsTaskQueue
     from shared.notify.aws import AwsNotifier
-    from shared.ports import CabinetStore, CardStore, FeedbackStore, TaskQueue
+    from shared.ports import CabinetStore, CampaignStore, CardStore, FeedbackStore, TaskQueue
     from shared.services.abc import AbcService
     from shared.services.cabinet import CabinetService
     from shared.services.cabinet_profile import CabinetProfileService
     from shared.services.cabinet_transfers import CabinetTransfers
+    from shared.services.campaigns import CampaignService
     from shared.services.cards import CardService
     from shared.services.checkout import CheckoutService
     from shared.services.feedback import FeedbackService
@@ -140,6 +141,12 @@ class Container:
         return DynamoCardStore()
 
     @built
+    def campaign_store(self) -> CampaignStore:
+        from shared.dal.campaign_store import DynamoCampaignStore
+
+        return DynamoCampaignStore()
+
+    @built
     def feedback_store(self) -> FeedbackStore:
         from shared.dal.feedback_store import DynamoFeedbackStore
 
@@ -216,6 +223,12 @@ class Container:
         from shared.services.feedback import FeedbackService
 
         return FeedbackService(self.feedback_store, self.store, self.notifier, self.settings.commit_attempts)
+
+    @built
+    def campaigns(self) -> CampaignService:
+        from shared.services.campaigns import CampaignService
+
+        return CampaignService(self.campaign_store)
 
     @built
     def checkout(self) -> CheckoutService:

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from shared.cabinet_login import LoginCode, Purpose, Session
 from shared.card import Card
 from shared.errors import Transient
 from shared.feedback import Feedback
 from shared.records import Member
+
+if TYPE_CHECKING:  # the campaigns' models load with the first campaign request, not with every function's init
+    from shared.campaigns import CampaignVersion
 
 
 class VersionConflict(Exception):
@@ -137,4 +140,32 @@ class FeedbackStore(Protocol):
     def listed(self, tenant: str, month: str, after: str, limit: int) -> list[Feedback]:
         """Up to ``limit`` ratings of the month (``yyyy-mm``) whose list key (``shared.feedback.list_key``) sorts after
         ``after``, oldest first (one Query)."""
+        ...
+
+
+class CampaignStore(Protocol):
+    """A tenant's campaigns and every version of each (issue 17 item 1; ``shared.campaigns``). Every write is
+    conditional, so that two saves of one campaign, or creations past the limit, cannot both succeed."""
+
+    def current(self, tenant: str, campaign_id: str) -> CampaignVersion | None:
+        """The campaign's current version (a consistent read); None for an unknown campaign."""
+        ...
+
+    def version(self, tenant: str, campaign_id: str, version: int) -> CampaignVersion | None:
+        """One saved version of the campaign; None when it has no such version."""
+        ...
+
+    def listed(self, tenant: str) -> list[CampaignVersion]:
+        """The current version of each of the tenant's campaigns, by id (one Query)."""
+        ...
+
+    def create(self, tenant: str, version: CampaignVersion, ordinal: int) -> Literal["created", "exists", "taken"]:
+        """Save version 1 of a new campaign in place ``ordinal`` (0-based: how many campaigns the tenant had) in one
+        transaction: "exists" when the id is taken, "taken" when another campaign took the place meanwhile (count
+        again); nothing is written but on "created"."""
+        ...
+
+    def replace(self, tenant: str, version: CampaignVersion) -> bool:
+        """Save ``version`` as the campaign's current one if the current one is still ``version.version - 1``, and
+        keep it among the versions, in one transaction; False (nothing written) when another save came first."""
         ...

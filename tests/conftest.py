@@ -36,6 +36,7 @@ WORKER_GROUPS = {  # the first prefix that matches
     "tests/e2e/test_load.py": "stack",  # starts `make run` when no stack runs: it packages into build/package
     "tests/test_packaging.py": "stack",
     "tests/test_iam.py": "stack",
+    "tests/test_handlers.py": "stack",  # runs the packaged functions: tests/test_packaging.py ``packaged``
     "tests/e2e/": "e2e",
 }
 

@@ -89,6 +89,35 @@ class VipTenantItem(TenantsTable, discriminator="vip_tenant"):
     updated_at = IsoTime()
 
 
+class CampaignItem(TenantsTable, discriminator="campaign"):
+    """A campaign's current version (pk ``T#<tenant>#CAMPAIGNS``, sk ``CAMPAIGN#<id>``; shared/dal/campaign_store.py),
+    replaced only over the version it was read at; ``body`` is the campaign as its API's JSON."""
+
+    campaign_id = UnicodeAttribute()
+    version = NumberAttribute()
+    effective_at = IsoTime()
+    activated_at = IsoTime(null=True)
+    body = UnicodeAttribute()
+
+
+class CampaignVersionItem(TenantsTable, discriminator="campaign_version"):
+    """Every version of a campaign, kept (sk ``VERSION#<id>#<version:06d>``), written with the current one."""
+
+    campaign_id = UnicodeAttribute()
+    version = NumberAttribute()
+    effective_at = IsoTime()
+    activated_at = IsoTime(null=True)
+    body = UnicodeAttribute()
+
+
+class CampaignSlotItem(TenantsTable, discriminator="campaign_slot"):
+    """One of a tenant's ``MAX_CAMPAIGNS`` places (sk ``SLOT#<nnn>``), taken with the campaign's creation, so that
+    concurrent creations cannot pass the limit."""
+
+    campaign_id = UnicodeAttribute()
+    created_at = IsoTime()
+
+
 # --- ledger table -------------------------------------------------------------------------------
 
 

@@ -15,16 +15,11 @@ from pynamodb.transactions import TransactWrite
 
 from shared import clock
 from shared.dal.models import ProgramItem, SenderClaimItem, TenantItem, TenantsTable, VipTenantItem
+from shared.dal.tenants_keys import SENDER, VIP_REGISTRY, program_sk, sender_pk, tenant_pk
 from shared.errors import Conflict
 from shared.ports import StoreUnavailable
 from shared.program import OPERATOR_SETTINGS, ProgramSettings, ProgramVersion
 from shared.tenants import Tenant
-
-VIP_REGISTRY = "REGISTRY#vip"
-
-
-def tenant_pk(tenant_id: str) -> str:
-    return f"T#{tenant_id}"
 
 
 def _vip_item(tenant_id: str, active: bool, version: ProgramVersion) -> VipTenantItem:
@@ -36,7 +31,7 @@ def _vip_item(tenant_id: str, active: bool, version: ProgramVersion) -> VipTenan
 def _program_item(tenant_id: str, version: ProgramVersion) -> ProgramItem:
     return ProgramItem(
         tenant_pk(tenant_id),
-        f"PROGRAM#{version.version:06d}",
+        program_sk(version.version),
         version=version.version,
         effective_at=version.effective_at,
         settings=version.settings.model_dump(mode="json", exclude=set(OPERATOR_SETTINGS)),
@@ -124,7 +119,7 @@ class DynamoTenantStore:
         if previous and previous != claim:
             released = SenderClaimItem.pk.does_not_exist() | (SenderClaimItem.tenant_id == tenant_id)
             try:
-                SenderClaimItem(f"SENDER#{previous}", "SENDER").delete(condition=released)
+                SenderClaimItem(sender_pk(previous), SENDER).delete(condition=released)
             except DeleteError as exc:
                 raise StoreUnavailable(f"storage failed: {exc.cause_response_code or 'unknown'}") from exc
 
@@ -199,7 +194,7 @@ def _program_version(item: ProgramItem, bound: dict[str, str | None]) -> Program
 
 
 def _claim_sender(tx: TransactWrite, tenant_id: str, claim: str) -> None:
-    item = SenderClaimItem(f"SENDER#{claim}", "SENDER", tenant_id=tenant_id, claimed_at=clock.now())
+    item = SenderClaimItem(sender_pk(claim), SENDER, tenant_id=tenant_id, claimed_at=clock.now())
     tx.save(item, condition=SenderClaimItem.pk.does_not_exist() | (SenderClaimItem.tenant_id == tenant_id))
 
 

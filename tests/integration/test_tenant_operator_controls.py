@@ -140,7 +140,7 @@ def test_a_sender_a_merchant_stored_before_the_fix_is_never_used(aws: None) -> N
     # Given evil's program version written by a PUT before the sender and topic were the operator's
     from shared.container import container
     from shared.dal.models import ProgramItem
-    from shared.dal.tenants_store import tenant_pk
+    from shared.dal.tenants_keys import tenant_pk
 
     make_tenant("evil")
     settings = {
