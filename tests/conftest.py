@@ -41,6 +41,7 @@ WORKER_GROUPS = {  # the first prefix that matches
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups (a root conftest loads first)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for item in items:
