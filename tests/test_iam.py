@@ -197,19 +197,21 @@ def test_the_work_is_separated(package: Package) -> None:
         return {name for name, found in grants.items() if any(g.action == action for g in found)}
 
     # The sweep worker sends the program's e-mail and SMS and publishes to staff topics; the API sends the cabinet's
-    # login codes only: the two login-code templates, and SMS to phone numbers (no topic)
+    # login codes only: the login-code and contact-code templates, and SMS to phone numbers (no topic)
     assert holders("ses:SendTemplatedEmail") == holders("sns:Publish") == {"APIHandler", "SweepWorker"}
     api_email = {g.resource for g in grants["APIHandler"] if g.action == "ses:SendTemplatedEmail"}
     ses_arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
     assert api_email == {ses_arn + "identity/*"} | {
-        f"{ses_arn}template/loyalty-${{Stage}}-login-code-{language}" for language in ("en", "ru")
+        f"{ses_arn}template/loyalty-${{Stage}}-{kind}-{language}"
+        for kind in ("login-code", "contact-code")
+        for language in ("en", "ru")
     }
     # and publishes a low rating to the tenant's staff topic (issue 16 item 6), the worker's topics exactly
     api_sns = [(g.resource, g.negated) for g in grants["APIHandler"] if g.action == "sns:Publish"]
     staff = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:loyalty-${Stage}-staff-*"
     assert sorted(api_sns) == sorted([("arn:${AWS::Partition}:sns:*:*:*", True), (staff, False)])
     worker_email = {g.resource for g in grants["SweepWorker"] if g.action == "ses:SendTemplatedEmail"}
-    assert not any("login-code" in arn for arn in worker_email)
+    assert not any("login-code" in arn or "contact-code" in arn for arn in worker_email)
     # Only the worker reads the queue
     assert holders("sqs:ReceiveMessage") == holders("sqs:DeleteMessage") == {"SweepWorker"}
     # Schedule starters only enqueue: no table at all, but the VIP run's Query of the tenants' registry

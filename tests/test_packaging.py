@@ -261,7 +261,15 @@ def test_the_scheduled_work_is_in_the_template(package: Package) -> None:
         for r in resources.values()
         if r["Type"] == "AWS::SES::Template"
     }
-    kinds = ("expiry-reminder", "birthday-bonus", "tier-downgrade", "boost-ending", "grant", "login-code")
+    kinds = (
+        "expiry-reminder",
+        "birthday-bonus",
+        "tier-downgrade",
+        "boost-ending",
+        "grant",
+        "login-code",
+        "contact-code",
+    )
     assert names == {f"loyalty-${{Stage}}-{kind}-{language}" for kind in kinds for language in ("en", "ru")}
     env = package.template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["SWEEP_QUEUE_URL"] == {"Ref": "SweepQueue"}

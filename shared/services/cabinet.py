@@ -36,7 +36,7 @@ from shared.cabinet_login import (
 )
 from shared.errors import TooManyRequests, Unauthorized, Unprocessable
 from shared.keys import login_ip_scope, login_scope
-from shared.notify.cabinet_messages import LOGIN_CODE, login_code_data, login_code_sms
+from shared.notify.cabinet_messages import CONTACT_CODE, LOGIN_CODE, contact_code_sms, login_code_data, login_code_sms
 from shared.observability import MetricUnit, logger, metrics
 from shared.ports import CabinetStore, Notifier
 from shared.records import Member
@@ -166,15 +166,18 @@ class CabinetService:
             raise Unauthorized("the code does not match", code="invalid_code")
         return found[0] if found else self.enrolment.enrol(tenant, stored, now)
 
-    def send(self, tenant: Tenant, contact: str, code: str) -> None:
+    def send(self, tenant: Tenant, contact: str, code: str, purpose: Purpose = "login") -> None:
+        """The code by SMS or e-mail, worded for its purpose (a login, or a new contact's confirmation)."""
         program = tenant.current.settings
         minutes = int(CODE_TTL.total_seconds() // 60)
         if channel_of(contact) == "sms":
-            delivery = self.notifier.sms(
-                contact, login_code_sms(tenant.tenant_id, code, minutes, program.language), program.sms_sender_id
+            text = (login_code_sms if purpose == "login" else contact_code_sms)(
+                tenant.tenant_id, code, minutes, program.language
             )
+            delivery = self.notifier.sms(contact, text, program.sms_sender_id)
         else:
-            template = f"{self.mail.template_namespace}-{LOGIN_CODE}-{program.language}"
+            kind = LOGIN_CODE if purpose == "login" else CONTACT_CODE
+            template = f"{self.mail.template_namespace}-{kind}-{program.language}"
             data = login_code_data(tenant.tenant_id, code, minutes, program.language)
             delivery = self.notifier.email(contact, tenant.email_from or self.mail.email_from, template, data)
         if delivery.status != "sent":  # answered as any other request (no member shows): the customer asks again

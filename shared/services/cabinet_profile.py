@@ -59,7 +59,7 @@ class CabinetProfileService:
     def request_contact(self, tenant: Tenant, member_id: str, contact: str, source: str, now: datetime) -> None:
         """Send a code to the new ``contact`` (normalized), bound to this member, under the login's limits."""
         code = self.cabinet.issue(tenant, contact, source, member_id, "contact", now)
-        self.cabinet.send(tenant, contact, code)
+        self.cabinet.send(tenant, contact, code, "contact")
 
     def confirm_contact(self, tenant: Tenant, member_id: str, contact: str, code: str, now: datetime) -> Profile:
         """Store ``contact`` on the member's profile once its code matches; a wrong code stores nothing."""

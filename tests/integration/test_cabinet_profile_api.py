@@ -152,6 +152,7 @@ def test_a_new_e_mail_is_stored_only_once_its_code_matches(client: Any, shop: Te
     assert (asked.status_code, body(asked)["status"]) == (202, "code_requested")
     [mail] = emails()
     assert mail.destinations["ToAddresses"] == ["ann.new@example.com"]
+    assert mail.template == "loyalty-contact-code-en"  # worded as a confirmation, not as a login
     code = email_data(mail)["code"]
     assert member(client, shop)["email"] == EMAIL
     # When a wrong code is given / Then it is refused and nothing is stored
@@ -187,7 +188,9 @@ def test_a_login_code_does_not_confirm_a_contact_nor_a_contact_code_log_in(
     new_phone = "+79990002002"
     assert call(client, "post", "/me/contact", {"contact": new_phone}, cookie=cookie).status_code == 202
     code = last_sms_code(new_phone)
-    # Then it opens no session (no login code was asked for that phone)
+    # Then the SMS says it confirms the number (it is no login code)
+    assert "confirms this number" in [text for to, text in sms() if to == new_phone][-1]
+    # And it opens no session (no login code was asked for that phone)
     assert_error(call(client, "post", "/verify", {"contact": new_phone, "code": code}), 401, "code_expired")
     # And a login code of c1's phone confirms nothing for it
     frozen.advance(timedelta(seconds=61))

@@ -91,3 +91,14 @@ def test_the_templates_use_only_the_data_given(language: str) -> None:
         assert "{{code}}" in template[part], part
         used = set(re.findall(r"\{\{#?(?:if )?(\w+)\}\}", template[part]))
         assert used <= set(data), (part, used - set(data))
+
+
+def test_a_new_contacts_code_says_it_confirms_the_number_not_a_login() -> None:
+    from shared.notify.cabinet_messages import contact_code_sms
+
+    english = contact_code_sms("Shop", "123456", 10, "en")
+    russian = contact_code_sms("Магазин", "123456", 10, "ru")
+    assert english == "Shop: code 123456 confirms this number for your account. Valid for 10 minutes. Do not share it."
+    assert russian == "Магазин: код 123456 подтвердит номер. Никому не сообщайте."
+    assert "login" not in english and "вход" not in russian
+    assert len(russian) - len("Магазин") <= 60  # one UCS-2 segment (70) for a name of up to 10 letters
