@@ -11,6 +11,7 @@ from chalice import Blueprint, Response
 from functions.customer import (
     BODY_LIMIT,
     PREFIX,
+    code_requested,
     contact,
     cookie_value,
     credentials,
@@ -23,7 +24,7 @@ from functions.customer import (
 from functions.http import api_view, parse_body, respond
 from shared import clock, presenters
 from shared.api_models import CabinetLoginIn, CabinetVerifyIn, HistoryQuery
-from shared.cabinet_login import CODE_TTL, RESEND_AFTER, SESSION_TTL
+from shared.cabinet_login import SESSION_TTL
 from shared.container import container
 from shared.referral import share_link
 
@@ -36,12 +37,7 @@ def login(tenant_id: str) -> Response:
     tenant = shop(tenant_id)
     body = parse_body(bp.current_request, CabinetLoginIn, BODY_LIMIT)
     container().cabinet.request_code(tenant, contact(body.contact), source(bp.current_request), clock.now())
-    answer = {
-        "status": "code_requested",
-        "expires_in_seconds": int(CODE_TTL.total_seconds()),
-        "resend_after_seconds": int(RESEND_AFTER.total_seconds()),
-    }
-    return respond(answer, 202)
+    return code_requested()
 
 
 @bp.route(PREFIX + "/verify", methods=["POST"])

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from functions.customer import BODY_LIMIT, PREFIX, contact, customer, private, source
+from functions.customer import BODY_LIMIT, PREFIX, code_requested, contact, customer, private, source
 from functions.http import api_view, parse_body, respond
 from shared import presenters
 from shared.api_models import CabinetLoginIn, CabinetProfileIn, CabinetVerifyIn
-from shared.cabinet_login import CODE_TTL, RESEND_AFTER
 from shared.container import container
 from shared.records import Profile
 from shared.services.cabinet_profile import Answers
@@ -40,12 +39,7 @@ def request_contact(tenant_id: str) -> Response:
     body = parse_body(bp.current_request, CabinetLoginIn, BODY_LIMIT)
     new = contact(body.contact)
     container().cabinet_profile.request_contact(who.tenant, who.member_id, new, source(bp.current_request), who.now)
-    answer = {
-        "status": "code_requested",
-        "expires_in_seconds": int(CODE_TTL.total_seconds()),
-        "resend_after_seconds": int(RESEND_AFTER.total_seconds()),
-    }
-    return private(respond(answer, 202))
+    return private(code_requested())
 
 
 @bp.route(PREFIX + "/me/contact/verify", methods=["POST"])

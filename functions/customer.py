@@ -16,7 +16,9 @@ from datetime import datetime
 from chalice import Response
 from chalice.app import Request
 
+from functions.http import respond
 from shared import clock
+from shared.cabinet_login import CODE_TTL, RESEND_AFTER
 from shared.contacts import normalize_email, normalize_phone
 from shared.container import container
 from shared.errors import Forbidden, NotFound
@@ -87,6 +89,16 @@ def token(request: Request) -> str | None:
 
 def cookie_value(session_token: str, member_id: str) -> str:
     return f"{session_token}~{member_id}"
+
+
+def code_requested() -> Response:
+    """The answer to a request for a code (a login's or a new contact's): the same whoever's the contact is."""
+    answer = {
+        "status": "code_requested",
+        "expires_in_seconds": int(CODE_TTL.total_seconds()),
+        "resend_after_seconds": int(RESEND_AFTER.total_seconds()),
+    }
+    return respond(answer, 202)
 
 
 def private(response: Response, session_token: str | None = None, max_age: int = 0) -> Response:

@@ -148,9 +148,10 @@ def hour_of(now: datetime) -> str:
     return now.strftime("%Y%m%d%H")
 
 
-def contact_digest(tenant: str, contact: str) -> str:
-    """What names a contact in the login keys: a digest, so that no e-mail or phone is in a key or a log line."""
-    return hashlib.sha256(f"{tenant}\0{contact}".encode()).hexdigest()[:40]
+def key_digest(tenant: str, value: str) -> str:
+    """What names a contact, a source address or a member in the cabinet's keys and ids: a digest, so that no e-mail,
+    phone or address (a member id may be an e-mail) is in a key or a log line."""
+    return hashlib.sha256(f"{tenant}\0{value}".encode()).hexdigest()[:40]
 
 
 # -- self-enrolment and the questionnaire (item 3) -----------------------------------------------------------------

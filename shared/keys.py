@@ -51,9 +51,9 @@ def grant_scope(grant_id: str) -> str:
     return f"GRANT#{grant_id}"
 
 
-def login_scope(contact_digest: str) -> str:
-    """A contact's login code and send counters (``shared.cabinet_login.contact_digest``: no contact in a key)."""
-    return f"LOGIN#{contact_digest}"
+def login_scope(key_digest: str) -> str:
+    """A contact's login code and send counters (``shared.cabinet_login.key_digest``: no contact in a key)."""
+    return f"LOGIN#{key_digest}"
 
 
 def login_ip_scope(address_digest: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Purpose, Session, contact_digest
+from shared.cabinet_login import MAX_ATTEMPTS, LoginCode, Purpose, Session, key_digest
 from shared.clock import now as clock_now
 from shared.dal.ledger_store import member_of
 from shared.dal.models import LedgerTable, LoginCodeItem, LoginCounterItem, SessionItem
@@ -50,7 +50,7 @@ SPENT = "spent"  # the salt of a code that opened its session: no code matches i
 
 
 def code_pk(tenant: str, contact: str) -> str:
-    return tenant_pk(tenant, login_scope(contact_digest(tenant, contact)))
+    return tenant_pk(tenant, login_scope(key_digest(tenant, contact)))
 
 
 def code_sk(purpose: Purpose) -> str:

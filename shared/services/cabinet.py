@@ -22,10 +22,10 @@ from shared.cabinet_login import (
     Session,
     channel_of,
     code_matches,
-    contact_digest,
     contact_fields,
     hour_of,
     issued,
+    key_digest,
     new_code,
     new_session_token,
     opened,
@@ -85,7 +85,7 @@ class CabinetService:
         if channel_of(contact) == "sms" and not sms_allowed(contact, tuple(program.cabinet.sms_calling_codes)):
             raise Unprocessable("codes are not sent by SMS to this country; use e-mail", code="sms_not_available")
         window = hour_of(now)
-        if not self.store.count(tid, login_ip_scope(contact_digest(tid, source_of(source))), window, IP_SENDS_PER_HOUR,
+        if not self.store.count(tid, login_ip_scope(key_digest(tid, source_of(source))), window, IP_SENDS_PER_HOUR,
                                 now):  # fmt: skip
             raise TooManyRequests("too many code requests from here; try later", retry_after_seconds=3600)
         previous = self.store.code(tid, contact, purpose)
@@ -94,7 +94,7 @@ class CabinetService:
             raise TooManyRequests(
                 "a code was just sent", code="resend_too_soon", retry_after_seconds=_seconds(wait, now)
             )
-        if not self.store.count(tid, login_scope(contact_digest(tid, contact)), window, SENDS_PER_HOUR, now):
+        if not self.store.count(tid, login_scope(key_digest(tid, contact)), window, SENDS_PER_HOUR, now):
             raise TooManyRequests("too many codes for this contact; try later", code="too_many_codes",
                                   retry_after_seconds=3600)  # fmt: skip
         code = new_code()

@@ -13,11 +13,10 @@ the same id from another customer is another transfer. The answer names the frie
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.cabinet_login import hour_of
+from shared.cabinet_login import hour_of, key_digest
 from shared.contacts import masked, normalize_email, normalize_phone
 from shared.errors import Forbidden, NotFound, TooManyRequests, Unprocessable
 from shared.keys import cabinet_transfer_scope
@@ -79,12 +78,7 @@ def recipient_of(text: str) -> Recipient:
 
 def cabinet_transfer_id(tenant_id: str, member_id: str, client_id: str) -> str:
     """The service's transfer id of a cabinet transfer: the sender's digest keeps each customer's ids apart."""
-    return f"cab:{member_digest(tenant_id, member_id)[:16]}:{client_id}"
-
-
-def member_digest(tenant_id: str, member_id: str) -> str:
-    """What names the member in the cabinet's keys and ids: a digest (a member id may be an e-mail address)."""
-    return hashlib.sha256(f"{tenant_id}\0{member_id}".encode()).hexdigest()[:40]
+    return f"cab:{key_digest(tenant_id, member_id)[:16]}:{client_id}"
 
 
 class CabinetTransfers:
@@ -98,7 +92,7 @@ class CabinetTransfers:
         if not tenant.program_at(now).settings.transfer.enabled:  # before any look-up: no oracle in a closed shop
             raise Forbidden("transfers are not enabled in this program", code="transfers_disabled")
         friend = recipient_of(request.to)
-        scope = cabinet_transfer_scope(member_digest(tid, member_id))
+        scope = cabinet_transfer_scope(key_digest(tid, member_id))
         if not self.counters.count(tid, scope, hour_of(now), TRIES_PER_HOUR, now):
             metrics.add_metric(name="CabinetTransferTriesRefused", unit=MetricUnit.Count, value=1)
             raise TooManyRequests(

@@ -21,9 +21,9 @@ from shared.cabinet_login import (
     SENDS_PER_HOUR,
     LoginCode,
     code_matches,
-    contact_digest,
     hour_of,
     issued,
+    key_digest,
     opened,
     spent,
 )
@@ -72,7 +72,7 @@ def code_for(contact: str = CONTACT, member_id: str = "m1", at: datetime = NOW) 
 
 
 def contact_scope(contact: str = CONTACT) -> str:
-    return login_scope(contact_digest(T, contact))
+    return login_scope(key_digest(T, contact))
 
 
 # -- send counters ---------------------------------------------------------------------------------------------

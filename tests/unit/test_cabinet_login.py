@@ -18,11 +18,11 @@ from shared.cabinet_login import (
     birthday_problem,
     channel_of,
     code_matches,
-    contact_digest,
     contact_fields,
     enrolled_member_id,
     hour_of,
     issued,
+    key_digest,
     new_code,
     new_session_token,
     opened,
@@ -76,8 +76,8 @@ def test_a_session_keeps_only_its_tokens_digest_and_lives_a_day() -> None:
 
 
 def test_keys_name_a_contact_by_a_digest_per_tenant_and_count_by_the_hour() -> None:
-    digest = contact_digest("shop", "+79990001001")
-    assert "7999" not in digest and digest != contact_digest("other", "+79990001001")
+    digest = key_digest("shop", "+79990001001")
+    assert "7999" not in digest and digest != key_digest("other", "+79990001001")
     assert hour_of(NOW) == "2027030112"
 
 
